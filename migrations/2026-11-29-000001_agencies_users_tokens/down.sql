@@ -1,0 +1,4 @@
+DROP TABLE revoked_tokens;
+DROP TABLE api_clients;
+DROP TABLE users;
+DROP TABLE agencies;

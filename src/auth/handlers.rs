@@ -1,0 +1,246 @@
+//! `POST /api/v1/auth/token` and `POST /api/v1/auth/logout`.
+
+use actix_web::{HttpResponse, post, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::tokens::PrincipalKind;
+use super::{Caller, Role, password};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::Json;
+use crate::schema::{agencies, api_clients, revoked_tokens, users};
+use crate::state::AppState;
+
+/// How a caller signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// A person, with `username` and `password`.
+    Password,
+    /// A machine client (BP3TKI, Kemensos systems), with `client_id` and `client_secret`.
+    ClientCredentials,
+}
+
+/// A sign-in: a person with username and password, or a machine client with its credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"grant_type": "password", "username": "dinsos.kalbar", "password": "a long passphrase"}))]
+pub struct TokenRequest {
+    /// `password` for people, `client_credentials` for machine clients.
+    pub grant_type: GrantType,
+    /// The user's username (grant `password`).
+    pub username: Option<String>,
+    /// The user's password (grant `password`).
+    pub password: Option<String>,
+    /// The client id shown when the client was created (grant `client_credentials`).
+    pub client_id: Option<String>,
+    /// The client secret shown once when it was created or rotated (grant `client_credentials`).
+    pub client_secret: Option<String>,
+}
+
+impl TokenRequest {
+    /// The account name and secret the grant needs, or the fields that are missing.
+    fn credentials(self) -> Result<(String, String), ApiError> {
+        let (name, secret, name_field, secret_field) = match self.grant_type {
+            GrantType::Password => (self.username, self.password, "username", "password"),
+            GrantType::ClientCredentials => (
+                self.client_id,
+                self.client_secret,
+                "client_id",
+                "client_secret",
+            ),
+        };
+        let mut missing = Vec::new();
+        if name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            missing.push(FieldError::new(
+                name_field,
+                "is required for this grant_type",
+            ));
+        }
+        if secret.as_deref().is_none_or(str::is_empty) {
+            missing.push(FieldError::new(
+                secret_field,
+                "is required for this grant_type",
+            ));
+        }
+        match (name, secret) {
+            (Some(name), Some(secret)) if missing.is_empty() => {
+                Ok((name.trim().to_owned(), secret))
+            }
+            _ => Err(ApiError::validation(missing)),
+        }
+    }
+}
+
+/// An issued access token.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
+    "token_type": "Bearer",
+    "expires_in": 900,
+    "expires_at": "2026-11-29T04:15:00Z",
+    "agency_id": "0b6f2f9e-8f43-4f59-9a3e-5d1c2b7a9e10",
+    "roles": ["case_worker"]
+}))]
+pub struct TokenResponse {
+    /// The JWT to send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    /// When the token expires (RFC 3339, UTC).
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// The agency the token acts for.
+    pub agency_id: Uuid,
+    /// The roles the token carries.
+    pub roles: Vec<Role>,
+}
+
+/// What a sign-in found for the account it names.
+struct Account {
+    id: Uuid,
+    agency_id: Uuid,
+    secret_hash: String,
+    roles: Vec<Role>,
+    usable: bool,
+}
+
+/// Issue an access token.
+///
+/// Exchanges a username and password, or a machine client's id and secret,
+/// for a short-lived JWT access token. Wrong credentials, unknown accounts and
+/// deactivated accounts all get the same 401, so the answer does not reveal
+/// which accounts exist.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "create_token",
+    request_body = TokenRequest,
+    security(()),
+    responses(
+        (status = 200, description = "The access token", body = TokenResponse),
+        (status = 401, description = "The credentials are wrong", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/token")]
+pub async fn create_token(
+    state: web::Data<AppState>,
+    body: Json<TokenRequest>,
+) -> ApiResult<HttpResponse> {
+    let grant = body.grant_type;
+    let (name, presented) = body.0.credentials()?;
+    let (kind, account) = match grant {
+        GrantType::Password => (
+            PrincipalKind::User,
+            find_user(&state, &name.to_lowercase()).await?,
+        ),
+        GrantType::ClientCredentials => (PrincipalKind::Client, find_client(&state, &name).await?),
+    };
+    // Verify against a throwaway hash when the account is unknown, so that the
+    // answer takes as long either way.
+    let hash = account
+        .as_ref()
+        .map_or_else(|| state.decoy_hash.clone(), |a| a.secret_hash.clone());
+    let matches = web::block(move || password::verify(&presented, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    let account = match account {
+        Some(account) if matches && account.usable => account,
+        _ => {
+            return Err(ApiError::unauthorized("the credentials are not valid")
+                .with_kind("invalid-credentials", "Sign-in failed"));
+        }
+    };
+    let (token, claims) = state
+        .tokens
+        .issue(account.id, kind, account.agency_id, account.roles.clone())
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl().as_secs(),
+        expires_at: claims.expires_at(),
+        agency_id: account.agency_id,
+        roles: account.roles,
+    }))
+}
+
+async fn find_user(state: &AppState, username: &str) -> ApiResult<Option<Account>> {
+    let mut conn = state.pool.get().await?;
+    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool)> = users::table
+        .inner_join(agencies::table)
+        .filter(users::username.eq(username))
+        .select((
+            users::id,
+            users::agency_id,
+            users::password_hash,
+            users::roles,
+            users::active,
+            agencies::active,
+        ))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    Ok(row.map(
+        |(id, agency_id, secret_hash, roles, active, agency_active)| Account {
+            id,
+            agency_id,
+            secret_hash,
+            roles,
+            usable: active && agency_active,
+        },
+    ))
+}
+
+async fn find_client(state: &AppState, client_id: &str) -> ApiResult<Option<Account>> {
+    let mut conn = state.pool.get().await?;
+    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool)> = api_clients::table
+        .inner_join(agencies::table)
+        .filter(api_clients::client_id.eq(client_id))
+        .select((
+            api_clients::id,
+            api_clients::agency_id,
+            api_clients::secret_hash,
+            api_clients::roles,
+            api_clients::active,
+            agencies::active,
+        ))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    Ok(row.map(
+        |(id, agency_id, secret_hash, roles, active, agency_active)| Account {
+            id,
+            agency_id,
+            secret_hash,
+            roles,
+            usable: active && agency_active,
+        },
+    ))
+}
+
+/// Revoke the presented token.
+///
+/// Signs out: the token used for this call stops working at once, on every
+/// instance of the API. Other tokens of the same account are not affected.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "revoke_token",
+    responses((status = 204, description = "The token is revoked"))
+)]
+#[post("/auth/logout")]
+pub async fn revoke_token(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    diesel::insert_into(revoked_tokens::table)
+        .values((
+            revoked_tokens::jti.eq(caller.token_id),
+            revoked_tokens::expires_at.eq(caller.token_expires_at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(&mut conn)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

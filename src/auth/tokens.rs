@@ -1,0 +1,253 @@
+//! JWT access tokens: issuing and verifying.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Role;
+
+/// Who a token speaks for: a person or a machine client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// A person who signed in with a password.
+    User,
+    /// A machine client that signed in with client credentials.
+    Client,
+}
+
+/// The claims of a Pulang access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user's or client's id.
+    pub sub: Uuid,
+    /// Whether `sub` is a user or a machine client.
+    pub kind: PrincipalKind,
+    /// The agency the principal acts for.
+    pub agency: Uuid,
+    /// The principal's roles at the time of sign-in.
+    pub roles: Vec<Role>,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Expires at (seconds since the epoch).
+    pub exp: i64,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// The token's own id, used to revoke it.
+    pub jti: Uuid,
+}
+
+impl Claims {
+    /// When the token expires.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.exp, 0).unwrap_or_else(Utc::now)
+    }
+}
+
+/// Why a presented token was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The token has expired.
+    #[error("the access token has expired")]
+    Expired,
+    /// Anything else: bad signature, issuer, audience, algorithm or shape.
+    #[error("the access token is invalid: {0}")]
+    Invalid(String),
+}
+
+/// Signs and verifies access tokens with one HMAC key.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenKeys {
+    /// Keys from a secret of at least 32 bytes.
+    ///
+    /// # Panics
+    /// If the secret is empty, which configuration never lets through.
+    pub fn new(secret: &[u8], issuer: &str, audience: &str, ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        Self {
+            encoding: EncodingKey::from_secret(secret).expect("a non-empty HMAC secret"),
+            decoding: DecodingKey::from_secret(secret).expect("a non-empty HMAC secret"),
+            validation,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            ttl,
+        }
+    }
+
+    /// Lifetime of the tokens these keys issue.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Issues a token for a principal.
+    pub fn issue(
+        &self,
+        sub: Uuid,
+        kind: PrincipalKind,
+        agency: Uuid,
+        roles: Vec<Role>,
+    ) -> anyhow::Result<(String, Claims)> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub,
+            kind,
+            agency,
+            roles,
+            iat: now,
+            exp: now + self.ttl.as_secs() as i64,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: Uuid::new_v4(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok((token, claims))
+    }
+
+    /// Verifies a token's signature, algorithm, issuer, audience and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
+                    TokenError::Invalid("wrong issuer".into())
+                }
+                jsonwebtoken::errors::ErrorKind::InvalidAudience => {
+                    TokenError::Invalid("wrong audience".into())
+                }
+                jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                    TokenError::Invalid("wrong algorithm".into())
+                }
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                    TokenError::Invalid("bad signature".into())
+                }
+                _ => TokenError::Invalid("malformed token".into()),
+            })
+    }
+}
+
+/// Reads the signing secret kept in the data folder, creating a random one the first time.
+pub fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    let secret = super::password::random_secret(48);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write the signing key to {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&[7u8; 32], "pulang", "pulang-api", Duration::from_secs(60))
+    }
+
+    #[test]
+    fn an_issued_token_verifies() {
+        let (token, claims) = keys()
+            .issue(
+                Uuid::new_v4(),
+                PrincipalKind::User,
+                Uuid::new_v4(),
+                vec![Role::Viewer],
+            )
+            .unwrap();
+        let back = keys().verify(&token).unwrap();
+        assert_eq!(back.jti, claims.jti);
+        assert_eq!(back.roles, vec![Role::Viewer]);
+    }
+
+    #[test]
+    fn a_token_for_another_audience_is_refused() {
+        let other = TokenKeys::new(&[7u8; 32], "pulang", "elsewhere", Duration::from_secs(60));
+        let (token, _) = other
+            .issue(
+                Uuid::new_v4(),
+                PrincipalKind::User,
+                Uuid::new_v4(),
+                vec![Role::Viewer],
+            )
+            .unwrap();
+        assert!(
+            matches!(keys().verify(&token), Err(TokenError::Invalid(m)) if m.contains("audience"))
+        );
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused() {
+        let other = TokenKeys::new(&[8u8; 32], "pulang", "pulang-api", Duration::from_secs(60));
+        let (token, _) = other
+            .issue(
+                Uuid::new_v4(),
+                PrincipalKind::User,
+                Uuid::new_v4(),
+                vec![Role::Viewer],
+            )
+            .unwrap();
+        assert!(keys().verify(&token).is_err());
+    }
+
+    #[test]
+    fn an_expired_token_says_so() {
+        let keys = keys();
+        let mut claims = keys
+            .issue(Uuid::new_v4(), PrincipalKind::User, Uuid::new_v4(), vec![])
+            .unwrap()
+            .1;
+        claims.exp = Utc::now().timestamp() - 3600;
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert!(matches!(keys.verify(&token), Err(TokenError::Expired)));
+    }
+
+    #[test]
+    fn an_unsigned_token_is_refused() {
+        // header {"alg":"none","typ":"JWT"}
+        let token = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4In0.";
+        assert!(keys().verify(token).is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! The command line: `serve` (the default), `migrate`, `openapi` and `admin`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::admin::{NewUser, create_user};
+use crate::auth::{Role, password};
+use crate::config::Settings;
+use crate::server::Database;
+
+/// Pulang: case and repatriation API for returning migrant citizens (WNI-M KPO).
+///
+/// With DATABASE_URL unset, Pulang runs a private PostgreSQL cluster in the
+/// data folder (PULANG_DATA_DIR, default .pulang).
+#[derive(Debug, Parser)]
+#[command(name = "pulang", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve the API (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (or write it to a file).
+    Openapi {
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Administration tasks.
+    Admin {
+        /// The task.
+        #[command(subcommand)]
+        task: AdminTask,
+    },
+}
+
+/// Administration tasks.
+#[derive(Debug, Subcommand)]
+pub enum AdminTask {
+    /// Create a user. Prints a generated password unless --password-stdin is given.
+    CreateUser {
+        /// Login name: 3 to 64 lower-case letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        username: String,
+        /// The person's full name.
+        #[arg(long, default_value = "System administrator")]
+        full_name: String,
+        /// A role to grant (repeat for several): system_admin, agency_admin, case_worker, finance_officer, viewer.
+        #[arg(long = "role", default_value = "system_admin")]
+        roles: Vec<Role>,
+        /// Code of the user's agency; the system agency when omitted.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::server::serve(Settings::from_env()?).await,
+        Command::Openapi { output } => {
+            let json = crate::openapi::openapi().to_pretty_json()? + "\n";
+            match output {
+                Some(path) => std::fs::write(&path, json)?,
+                None => print!("{json}"),
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            let database = Database::open(&Settings::from_env()?).await?;
+            let result = crate::db::run_migrations(&database.url).await;
+            database.close();
+            let applied = result?;
+            println!(
+                "applied {} migration(s){}",
+                applied.len(),
+                if applied.is_empty() { "" } else { ":" }
+            );
+            for version in applied {
+                println!("  {version}");
+            }
+            Ok(())
+        }
+        Command::Admin {
+            task:
+                AdminTask::CreateUser {
+                    username,
+                    full_name,
+                    roles,
+                    agency,
+                    password_stdin,
+                },
+        } => {
+            let (pass, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (password::random_secret(20), true)
+            };
+            let database = Database::open(&Settings::from_env()?).await?;
+            let result = async {
+                crate::db::run_migrations(&database.url).await?;
+                let mut conn = database.connect().await?;
+                let new = NewUser {
+                    username: username.clone(),
+                    full_name,
+                    roles,
+                    agency_code: agency,
+                    password: pass.clone(),
+                };
+                create_user(&mut conn, new).await
+            }
+            .await;
+            database.close();
+            let id = result?;
+            println!("created user {username} ({id})");
+            if generated {
+                println!("password: {pass}");
+                println!("(shown once; store it now)");
+            }
+            Ok(())
+        }
+    }
+}

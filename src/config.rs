@@ -1,0 +1,163 @@
+//! Configuration: one typed struct, read once from the environment.
+//!
+//! Every variable is listed in the README's configuration table. Nothing here
+//! has a secret as a default: the signing key either comes from
+//! `PULANG_JWT_SECRET` or, when Pulang manages its own local cluster, is
+//! generated once and kept in the data folder.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// Where the database comes from.
+#[derive(Debug, Clone)]
+pub enum DatabaseSource {
+    /// `DATABASE_URL` names a server that Pulang uses as it is and manages in no way.
+    External(String),
+    /// No `DATABASE_URL`: Pulang runs a private cluster in the data folder.
+    Local,
+}
+
+/// The service's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The database to use.
+    pub database: DatabaseSource,
+    /// Folder for the local cluster, its socket and the generated signing key (`PULANG_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Address the HTTP server listens on (`PULANG_BIND`).
+    pub bind: SocketAddr,
+    /// Maximum connections in the pool (`PULANG_DB_POOL_SIZE`).
+    pub pool_size: usize,
+    /// HTTP worker threads (`PULANG_WORKERS`); defaults to the number of cores.
+    pub workers: Option<usize>,
+    /// HMAC key for access tokens (`PULANG_JWT_SECRET`), if configured.
+    pub jwt_secret: Option<String>,
+    /// `iss` claim of issued tokens (`PULANG_JWT_ISSUER`).
+    pub jwt_issuer: String,
+    /// `aud` claim of issued tokens (`PULANG_JWT_AUDIENCE`).
+    pub jwt_audience: String,
+    /// Lifetime of an access token (`PULANG_TOKEN_TTL_SECONDS`).
+    pub token_ttl: Duration,
+    /// Origins allowed to call the API from a browser (`PULANG_CORS_ORIGINS`, comma separated).
+    pub cors_origins: Vec<String>,
+    /// Largest accepted JSON body in bytes (`PULANG_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads the settings through `lookup`, so that tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let parse_num = |key: &str, default: u64| -> anyhow::Result<u64> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .with_context(|| format!("{key} must be a whole number, got {v:?}")),
+            }
+        };
+        let database = match get("DATABASE_URL") {
+            Some(url) => DatabaseSource::External(url),
+            None => DatabaseSource::Local,
+        };
+        let bind = get("PULANG_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let bind = bind.parse().with_context(|| {
+            format!("PULANG_BIND must be an address like 127.0.0.1:8080, got {bind:?}")
+        })?;
+        let pool_size = parse_num("PULANG_DB_POOL_SIZE", 8)? as usize;
+        if pool_size == 0 {
+            bail!("PULANG_DB_POOL_SIZE must be at least 1");
+        }
+        let workers = match parse_num("PULANG_WORKERS", 0)? {
+            0 => None,
+            n => Some(n as usize),
+        };
+        let jwt_secret = get("PULANG_JWT_SECRET");
+        if let Some(secret) = &jwt_secret
+            && secret.len() < 32
+        {
+            bail!("PULANG_JWT_SECRET must be at least 32 characters long");
+        }
+        let token_ttl = Duration::from_secs(parse_num("PULANG_TOKEN_TTL_SECONDS", 900)?);
+        if token_ttl.is_zero() {
+            bail!("PULANG_TOKEN_TTL_SECONDS must be at least 1");
+        }
+        let cors_origins = get("PULANG_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            database,
+            data_dir: PathBuf::from(get("PULANG_DATA_DIR").unwrap_or_else(|| ".pulang".to_owned())),
+            bind,
+            pool_size,
+            workers,
+            jwt_secret,
+            jwt_issuer: get("PULANG_JWT_ISSUER").unwrap_or_else(|| "pulang".to_owned()),
+            jwt_audience: get("PULANG_JWT_AUDIENCE").unwrap_or_else(|| "pulang-api".to_owned()),
+            token_ttl,
+            cors_origins,
+            max_body_bytes: parse_num("PULANG_MAX_BODY_BYTES", 16 * 1024 * 1024)? as usize,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn nothing_configured_means_a_local_cluster_on_loopback() {
+        let s = settings(&[]).unwrap();
+        assert!(matches!(s.database, DatabaseSource::Local));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert!(s.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn a_short_signing_secret_is_refused() {
+        let err = settings(&[("PULANG_JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.to_string().contains("PULANG_JWT_SECRET"));
+    }
+
+    #[test]
+    fn a_bad_number_names_its_variable() {
+        let err = settings(&[("PULANG_DB_POOL_SIZE", "many")]).unwrap_err();
+        assert!(err.to_string().contains("PULANG_DB_POOL_SIZE"));
+    }
+
+    #[test]
+    fn cors_origins_are_split_and_trimmed() {
+        let s = settings(&[(
+            "PULANG_CORS_ORIGINS",
+            "https://a.example/, https://b.example",
+        )])
+        .unwrap();
+        assert_eq!(
+            s.cors_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+    }
+}

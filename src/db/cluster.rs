@@ -1,0 +1,397 @@
+//! A private PostgreSQL cluster run from the machine's installed binaries.
+//!
+//! Used when `DATABASE_URL` is unset (the local default) and by the test
+//! harness. The cluster listens only on a unix socket in a folder of its own,
+//! so it never clashes with another server. When the process runs as root,
+//! `initdb`, `pg_ctl` and `postgres` run as the `postgres` user, which owns the
+//! data folder. PostgreSQL's own `postmaster.pid` lock guarantees that two
+//! starts never run two servers on one data folder: the second finds the first
+//! running and reuses it.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use anyhow::{Context, anyhow, bail};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+
+use nix::unistd::{Uid, User, chown};
+
+/// Longest unix socket path the kernel accepts, less a safety margin.
+const MAX_SOCKET_PATH: usize = 100;
+/// Name of the socket file PostgreSQL creates in its socket folder.
+const SOCKET_FILE: &str = ".s.PGSQL.5432";
+
+/// What went wrong when no PostgreSQL binaries could be found.
+pub const NO_BINARIES_HELP: &str = "\
+no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found on PATH, through \
+`pg_config --bindir`, or under /usr/lib/postgresql/<version>/bin.
+Three ways out:
+  1. install PostgreSQL (Debian: `apt-get install postgresql`) and run Pulang again;
+  2. set DATABASE_URL to a PostgreSQL server you already have;
+  3. run `docker compose up` to start Pulang beside a PostgreSQL container.";
+
+/// Options for a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// Turn off `fsync` and synchronous commit: for throwaway test clusters only.
+    pub durable: bool,
+    /// `max_connections` of the server.
+    pub max_connections: u32,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        Self {
+            durable: true,
+            max_connections: 100,
+        }
+    }
+}
+
+/// A local cluster: its folders, the binaries that run it and the account they run as.
+#[derive(Debug)]
+pub struct LocalCluster {
+    bin_dir: PathBuf,
+    data_dir: PathBuf,
+    socket_dir: PathBuf,
+    log_file: PathBuf,
+    run_as: Option<User>,
+    options: ClusterOptions,
+    started_here: bool,
+}
+
+impl LocalCluster {
+    /// Describes the cluster kept under `root` (created on [`LocalCluster::start`]).
+    pub fn new(root: &Path, options: ClusterOptions) -> anyhow::Result<Self> {
+        let bin_dir = find_bin_dir().ok_or_else(|| anyhow!(NO_BINARIES_HELP))?;
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("cannot create the data folder {}", root.display()))?;
+        let root = root
+            .canonicalize()
+            .with_context(|| format!("cannot resolve {}", root.display()))?;
+        let run_as = if Uid::effective().is_root() {
+            Some(
+                User::from_name("postgres")?
+                    .ok_or_else(|| anyhow!("running as root needs a `postgres` user to run PostgreSQL as; install PostgreSQL or create the user"))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            bin_dir,
+            data_dir: root.join("postgres"),
+            socket_dir: socket_dir_for(&root),
+            log_file: root.join("postgres.log"),
+            run_as,
+            options,
+            started_here: false,
+        })
+    }
+
+    /// The folder holding the unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
+    }
+
+    /// A connection URL for `database` on this cluster.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://postgres@localhost/{database}?host={}",
+            percent_encode(&self.socket_dir.to_string_lossy())
+        )
+    }
+
+    /// Whether this process started the server (and so should stop it).
+    pub fn started_here(&self) -> bool {
+        self.started_here
+    }
+
+    /// Creates the cluster if it does not exist yet and starts it unless it already runs.
+    pub fn start(&mut self) -> anyhow::Result<()> {
+        self.prepare_folder(&self.socket_dir.clone())?;
+        if !self.data_dir.join("PG_VERSION").exists() {
+            self.init()?;
+        }
+        self.prepare_log_file()?;
+        if self.is_running()? {
+            log::info!(
+                "reusing the PostgreSQL cluster already running in {}",
+                self.data_dir.display()
+            );
+            return Ok(());
+        }
+        let mut server_options = format!(
+            "-c listen_addresses='' -k {} -c unix_socket_permissions=0700 -c max_connections={}",
+            self.socket_dir.display(),
+            self.options.max_connections
+        );
+        if !self.options.durable {
+            server_options
+                .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        let out = self.pg_ctl(&[
+            OsStr::new("start"),
+            OsStr::new("-w"),
+            OsStr::new("-t"),
+            OsStr::new("60"),
+            OsStr::new("-l"),
+            self.log_file.as_os_str(),
+            OsStr::new("-o"),
+            OsStr::new(&server_options),
+        ])?;
+        if !out.status.success() {
+            // Another process may have won a race to start the same cluster.
+            if self.is_running()? {
+                return Ok(());
+            }
+            bail!(
+                "PostgreSQL did not start ({}); see {}\n{}",
+                out.status,
+                self.log_file.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        self.started_here = true;
+        log::info!("started PostgreSQL in {}", self.data_dir.display());
+        Ok(())
+    }
+
+    /// Stops the server with a fast shutdown (open sessions are ended, data is flushed).
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        let out = self.pg_ctl(&[
+            OsStr::new("stop"),
+            OsStr::new("-m"),
+            OsStr::new("fast"),
+            OsStr::new("-w"),
+        ])?;
+        if !out.status.success() {
+            bail!(
+                "pg_ctl stop failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        self.started_here = false;
+        Ok(())
+    }
+
+    /// Whether a server runs on this data folder.
+    pub fn is_running(&self) -> anyhow::Result<bool> {
+        Ok(self.pg_ctl(&[OsStr::new("status")])?.status.success())
+    }
+
+    /// Runs a shell command line when this process exits, however it exits:
+    /// a detached watchdog waits for `pid` to end. Used by the test harness to
+    /// stop and remove its throwaway cluster.
+    pub fn stop_and_remove_when_process_ends(&self, pid: u32, remove: &Path) -> anyhow::Result<()> {
+        let pg_ctl = self.bin_dir.join("pg_ctl");
+        let stop = self.as_user_prefix();
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
+             {stop} '{}' stop -D '{}' -m immediate >/dev/null 2>&1; rm -rf '{}'",
+            pg_ctl.display(),
+            self.data_dir.display(),
+            remove.display()
+        );
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd.process_group(0);
+        cmd.spawn().context("cannot start the cluster watchdog")?;
+        Ok(())
+    }
+
+    fn as_user_prefix(&self) -> String {
+        match &self.run_as {
+            Some(user) => format!("runuser -u {} --", user.name),
+            None => String::new(),
+        }
+    }
+
+    fn init(&self) -> anyhow::Result<()> {
+        self.prepare_folder(&self.data_dir)?;
+        let out = self.run(
+            "initdb",
+            &[
+                OsStr::new("-D"),
+                self.data_dir.as_os_str(),
+                OsStr::new("-U"),
+                OsStr::new("postgres"),
+                OsStr::new("--auth=trust"),
+                OsStr::new("-E"),
+                OsStr::new("UTF8"),
+                OsStr::new("--no-locale"),
+                OsStr::new("--no-instructions"),
+            ],
+        )?;
+        if !out.status.success() {
+            bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    }
+
+    /// Creates `dir` (mode 0700) owned by the account PostgreSQL runs as, and
+    /// checks that this account can reach it.
+    fn prepare_folder(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        if let Some(user) = &self.run_as {
+            chown(dir, Some(user.uid), Some(user.gid))
+                .with_context(|| format!("cannot give {} to the postgres user", dir.display()))?;
+            let reachable = self
+                .command("sh")
+                .args(["-c", "test -w \"$1\" -a -x \"$1\"", "sh"])
+                .arg(dir)
+                .status()?
+                .success();
+            if !reachable {
+                bail!(
+                    "the postgres user cannot reach {}: a folder above it is closed to other users. \
+                     Set PULANG_DATA_DIR to a folder it can reach (for example /var/lib/pulang).",
+                    dir.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The server log lives beside the data folder; PostgreSQL's account must own it.
+    fn prepare_log_file(&self) -> anyhow::Result<()> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_file)
+            .with_context(|| format!("cannot create {}", self.log_file.display()))?;
+        drop(file);
+        if let Some(user) = &self.run_as {
+            chown(&self.log_file, Some(user.uid), Some(user.gid))?;
+        }
+        Ok(())
+    }
+
+    fn pg_ctl(&self, args: &[&OsStr]) -> anyhow::Result<Output> {
+        let mut full: Vec<&OsStr> = vec![OsStr::new("-D"), self.data_dir.as_os_str()];
+        full.extend_from_slice(args);
+        self.run("pg_ctl", &full)
+    }
+
+    fn run(&self, program: &str, args: &[&OsStr]) -> anyhow::Result<Output> {
+        let path = self.bin_dir.join(program);
+        let mut cmd = self.command(&path);
+        cmd.args(args).stdin(Stdio::null());
+        // A Ctrl-C in the terminal must reach Pulang, which then stops the server cleanly.
+        cmd.process_group(0);
+        if program == "pg_ctl" {
+            // pg_ctl's server keeps stdout/stderr open; send them to the log, not a pipe.
+            cmd.stdout(Stdio::null());
+        }
+        cmd.output()
+            .with_context(|| format!("cannot run {}", path.display()))
+    }
+
+    fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_remove("PGDATA").env("LC_ALL", "C");
+        if let Some(user) = &self.run_as {
+            cmd.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+            cmd.current_dir("/").env("HOME", &user.dir);
+        }
+        cmd
+    }
+}
+
+/// The socket folder: inside the data folder when its path is short enough for
+/// a unix socket, otherwise a short folder under `/tmp` named after it.
+fn socket_dir_for(root: &Path) -> PathBuf {
+    let inside = root.join("run");
+    if inside.join(SOCKET_FILE).as_os_str().len() <= MAX_SOCKET_PATH {
+        return inside;
+    }
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for byte in root.as_os_str().as_encoded_bytes() {
+        hash = (hash ^ u64::from(*byte)).wrapping_mul(0x100000001b3);
+    }
+    PathBuf::from(format!("/tmp/pulang-{hash:016x}"))
+}
+
+/// Finds the folder with `initdb`, `pg_ctl` and `postgres`.
+pub fn find_bin_dir() -> Option<PathBuf> {
+    let complete = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|b| dir.join(b).is_file())
+    };
+    if let Some(dir) = std::env::var_os("PULANG_PG_BIN").map(PathBuf::from) {
+        return complete(&dir).then_some(dir);
+    }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| complete(d))
+    {
+        return Some(dir);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if complete(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            Some((version, e.path().join("bin")))
+        })
+        .filter(|(_, dir)| complete(dir))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, dir)| dir)
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_root_keeps_its_socket_inside() {
+        assert_eq!(
+            socket_dir_for(Path::new("/srv/pulang")),
+            PathBuf::from("/srv/pulang/run")
+        );
+    }
+
+    #[test]
+    fn a_long_root_moves_its_socket_to_a_short_folder() {
+        let long = PathBuf::from(format!("/{}", "x".repeat(120)));
+        let dir = socket_dir_for(&long);
+        assert!(dir.starts_with("/tmp"));
+        assert!(dir.join(SOCKET_FILE).as_os_str().len() <= MAX_SOCKET_PATH);
+        assert_eq!(
+            dir,
+            socket_dir_for(&long),
+            "the same root gives the same folder"
+        );
+    }
+
+    #[test]
+    fn socket_paths_are_percent_encoded_in_urls() {
+        assert_eq!(percent_encode("/tmp/a b"), "%2Ftmp%2Fa%20b");
+    }
+}

@@ -1,0 +1,110 @@
+//! Database plumbing: the connection pool, embedded migrations and the local cluster.
+
+pub mod cluster;
+
+use diesel::ConnectionError;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// A pool of asynchronous PostgreSQL connections.
+pub type DbPool = Pool<AsyncPgConnection>;
+/// A connection checked out of the pool.
+pub type DbConn = Object<AsyncPgConnection>;
+
+/// Builds a pool of at most `size` connections to `url`. Connections are
+/// opened lazily, so this succeeds even while the database is down.
+pub fn build_pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    Ok(Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(std::time::Duration::from_secs(5)))
+        .create_timeout(Some(std::time::Duration::from_secs(5)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()?)
+}
+
+/// Applies every pending migration, on a blocking thread through Diesel's
+/// synchronous migration harness wrapped around an async connection.
+/// Returns the versions it applied.
+pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        use diesel::Connection;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+    .await?
+}
+
+/// Whether every embedded migration has been applied to the database behind `conn`.
+pub async fn is_migrated(conn: &mut AsyncPgConnection) -> Result<bool, diesel::result::Error> {
+    use diesel::sql_types::Text;
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
+    let applied: Vec<Version> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+        .load(conn)
+        .await?;
+    let latest = latest_migration_version();
+    Ok(applied
+        .iter()
+        .any(|v| Some(v.version.as_str()) == latest.as_deref()))
+}
+
+/// The version of the newest embedded migration.
+pub fn latest_migration_version() -> Option<String> {
+    use diesel::migration::MigrationSource;
+    let migrations: Vec<Box<dyn diesel::migration::Migration<diesel::pg::Pg>>> =
+        MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).ok()?;
+    migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .max()
+}
+
+/// Creates `name` on the server behind `admin_url` unless it exists.
+pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    use diesel::sql_types::{Bool, Text};
+    use diesel_async::AsyncConnection;
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = Bool)]
+        exists: bool,
+    }
+    let mut conn = AsyncPgConnection::establish(admin_url).await?;
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(name)
+            .get_result(&mut conn)
+            .await?;
+    if !found.exists {
+        diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(name)))
+            .execute(&mut conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Quotes an SQL identifier.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Whether an error means the server could not be reached (as opposed to a bad query).
+pub fn is_unavailable(error: &ConnectionError) -> bool {
+    matches!(
+        error,
+        ConnectionError::BadConnection(_) | ConnectionError::CouldntSetupConfiguration(_)
+    )
+}

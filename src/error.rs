@@ -1,0 +1,390 @@
+//! One error shape for every failure: RFC 9457 `application/problem+json`.
+//!
+//! Handlers return [`ApiResult`]. An [`ApiError`] renders into a [`Problem`]
+//! that is stored in the response's extensions; the problem middleware
+//! (`http::problem`) then adds the request's path and id and writes the body.
+//! Failures raised by actix itself (unknown routes, bad JSON, ...) pass the same
+//! middleware, so no response ever carries a framework's default text.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Result type of handlers and of the code they call.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid input field.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, as a JSON path into the request (`nik`, `legs[0].mode`) or a query or path parameter.
+    #[schema(example = "nik")]
+    pub field: String,
+    /// What is wrong with it.
+    #[schema(example = "must be 16 digits")]
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document, the body of every non-2xx response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation",
+    "title": "Invalid input",
+    "status": 422,
+    "detail": "2 fields are invalid",
+    "instance": "/api/v1/cases",
+    "request_id": "6f1c2a0e-3d7b-4a47-9d2e-0b8f0c6d5e41",
+    "errors": [{"field": "nik", "message": "must be 16 digits"}]
+}))]
+pub struct Problem {
+    /// A URI reference naming the kind of problem; `/problems/<kind>`, documented in `docs/errors.md`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short, human-readable summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The path of the request that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The request's id, as in the `X-Request-Id` response header and the server log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// For validation failures: every invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extra members of specific problems (for example the allowed transitions of a 409).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Problem {
+    /// A problem of the given status with the default kind and title for it.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (kind, title) = default_kind(status);
+        Self {
+            kind: format!("/problems/{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: None,
+            instance: None,
+            request_id: None,
+            errors: Vec::new(),
+            extensions: None,
+        }
+    }
+}
+
+fn default_kind(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 => ("bad-request", "Bad request"),
+        401 => ("unauthorized", "Authentication required"),
+        403 => ("forbidden", "Not allowed"),
+        404 => ("not-found", "Not found"),
+        405 => ("method-not-allowed", "Method not allowed"),
+        406 => ("not-acceptable", "Not acceptable"),
+        409 => ("conflict", "Conflict"),
+        412 => ("precondition-failed", "Precondition failed"),
+        413 => ("payload-too-large", "Request body too large"),
+        415 => ("unsupported-media-type", "Unsupported media type"),
+        422 => ("validation", "Invalid input"),
+        428 => ("precondition-required", "Precondition required"),
+        429 => ("too-many-requests", "Too many requests"),
+        503 => ("unavailable", "Service unavailable"),
+        s if s >= 500 => ("internal", "Internal server error"),
+        _ => ("error", "Request failed"),
+    }
+}
+
+/// An error a handler returns: it knows its status and what the client may be told.
+///
+/// Boxed, so that `Result<T, ApiError>` stays small on the happy path.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {}", .0.status, .0.detail)]
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    status: StatusCode,
+    kind: Option<&'static str>,
+    title: Option<&'static str>,
+    detail: String,
+    errors: Vec<FieldError>,
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
+    retry_after: Option<u64>,
+    allow: Option<String>,
+    /// The cause of a 5xx, logged and never shown.
+    cause: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    /// An error with a status and a detail message for the client.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self(Box::new(Inner {
+            status,
+            kind: None,
+            title: None,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extensions: None,
+            retry_after: None,
+            allow: None,
+            cause: None,
+        }))
+    }
+
+    /// 400: the request cannot be read.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// 401: no valid credentials. Answered with `WWW-Authenticate`.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    /// 403: the caller is known but may not do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    /// 404: nothing here, or nothing the caller may see.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    /// 409: the request conflicts with the current state.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+
+    /// 422: the listed fields are invalid.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail);
+        error.0.errors = errors;
+        error
+    }
+
+    /// 422 for one field.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    /// 400 for a malformed query or path parameter, naming it.
+    pub fn bad_parameter(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = FieldError::new(field, message);
+        let mut error = Self::bad_request(format!("{}: {}", field.field, field.message));
+        error.0.errors = vec![field];
+        error
+    }
+
+    /// 429 with a `Retry-After` in seconds.
+    pub fn too_many_requests(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, detail).with_retry_after(retry_after_secs.max(1))
+    }
+
+    /// 503: a dependency (the database) cannot be reached. Answered with `Retry-After`.
+    pub fn unavailable(cause: impl Into<anyhow::Error>) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database cannot be reached; try again shortly",
+        )
+        .with_retry_after(5);
+        error.0.cause = Some(cause.into());
+        error
+    }
+
+    /// 500: something unexpected. The cause is logged with the request id, never shown.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "an unexpected error occurred; it has been logged",
+        );
+        error.0.cause = Some(cause.into());
+        error
+    }
+
+    /// 405 with the methods the path does allow.
+    pub fn method_not_allowed(allow: Vec<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("this resource allows {}", allow.join(", ")),
+        );
+        error.0.allow = Some(allow.join(", "));
+        error
+    }
+
+    /// Sets the problem's kind (the last segment of its `type`) and title.
+    pub fn with_kind(mut self, kind: &'static str, title: &'static str) -> Self {
+        self.0.kind = Some(kind);
+        self.0.title = Some(title);
+        self
+    }
+
+    /// Adds an extension member to the problem body.
+    pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.0
+            .extensions
+            .get_or_insert_with(serde_json::Map::new)
+            .insert(key.to_owned(), value);
+        self
+    }
+
+    /// Adds a `Retry-After` header of `secs` seconds.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.0.retry_after = Some(secs);
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    /// The field errors, if any.
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.0.errors
+    }
+
+    /// Builds the problem document (without instance and request id, which the middleware adds).
+    pub fn to_problem(&self) -> Problem {
+        let inner = &self.0;
+        let mut problem = Problem::for_status(inner.status);
+        if let Some(kind) = inner.kind {
+            problem.kind = format!("/problems/{kind}");
+        }
+        if let Some(title) = inner.title {
+            problem.title = title.to_owned();
+        }
+        problem.detail = Some(inner.detail.clone()).filter(|d| !d.is_empty());
+        problem.errors = inner.errors.clone();
+        problem.extensions = inner.extensions.clone();
+        problem
+    }
+}
+
+/// The logged cause of a 5xx, kept in the response's extensions for the access log.
+#[derive(Debug, Clone)]
+pub struct LoggedCause(pub String);
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let inner = &self.0;
+        let mut response = HttpResponse::new(inner.status);
+        let headers = response.headers_mut();
+        if let Some(secs) = inner.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(allow) = &inner.allow
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            headers.insert(header::ALLOW, value);
+        }
+        if inner.status == StatusCode::UNAUTHORIZED {
+            let challenge = format!(
+                "Bearer realm=\"pulang\", error=\"invalid_token\", error_description=\"{}\"",
+                inner.detail.replace('"', "'")
+            );
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_str(&challenge)
+                    .unwrap_or(HeaderValue::from_static("Bearer realm=\"pulang\"")),
+            );
+        }
+        if let Some(cause) = &inner.cause {
+            response
+                .extensions_mut()
+                .insert(LoggedCause(format!("{cause:#}")));
+        }
+        response.extensions_mut().insert(self.to_problem());
+        response
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &error {
+            Error::NotFound => Self::not_found("no such record"),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::unavailable(error)
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the request collided with another; retry it",
+            )
+            .with_retry_after(1),
+            _ => Self::internal(error),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
+    fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        Self::unavailable(anyhow::anyhow!("{error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_validation_error_names_its_fields() {
+        let problem =
+            ApiError::validation(vec![FieldError::new("nik", "must be 16 digits")]).to_problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.kind, "/problems/validation");
+        assert_eq!(problem.detail.as_deref(), Some("nik: must be 16 digits"));
+        assert_eq!(problem.errors[0].field, "nik");
+    }
+
+    #[test]
+    fn an_internal_error_hides_its_cause() {
+        let error = ApiError::internal(anyhow::anyhow!("relation \"secret_table\" does not exist"));
+        let body = serde_json::to_string(&error.to_problem()).unwrap();
+        assert!(!body.contains("secret_table"));
+        assert!(body.contains("\"status\":500"));
+    }
+
+    #[test]
+    fn a_missing_row_is_a_404() {
+        assert_eq!(
+            ApiError::from(diesel::result::Error::NotFound).status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn unavailable_says_when_to_retry() {
+        let response = ApiError::unavailable(anyhow::anyhow!("down")).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    }
+}

@@ -1,0 +1,5 @@
+//! HTTP plumbing shared by every resource: extractors, middleware and the fallback route.
+
+pub mod extract;
+pub mod fallback;
+pub mod middleware;

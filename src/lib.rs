@@ -1,0 +1,22 @@
+//! Pulang: the case and repatriation API for Indonesian migrant citizens with
+//! problems and victims of trafficking (WNI-M KPO).
+//!
+//! Resources live in rooms of their own (`agencies`, `auth`, …), each with its
+//! handlers, rules and queries; shared plumbing (`config`, `db`, `error`,
+//! `http`, `openapi`) sits beside them.
+
+pub mod admin;
+pub mod agencies;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod openapi;
+pub mod schema;
+pub mod server;
+pub mod state;
+pub mod text_enum;

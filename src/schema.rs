@@ -1,0 +1,65 @@
+// @generated-style Diesel table definitions, kept in sync with `migrations/`.
+// The test `schema_matches_the_migrations` fails when a column is missing here.
+
+diesel::table! {
+    agencies (id) {
+        id -> Uuid,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        region_code -> Nullable<Text>,
+        parent_id -> Nullable<Uuid>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        agency_id -> Uuid,
+        username -> Text,
+        full_name -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        roles -> Array<Text>,
+        active -> Bool,
+        failed_sign_ins -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        password_changed_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Uuid,
+        agency_id -> Uuid,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        roles -> Array<Text>,
+        active -> Bool,
+        secret_rotated_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Uuid,
+        expires_at -> Timestamptz,
+        revoked_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(api_clients -> agencies (agency_id));
+
+diesel::allow_tables_to_appear_in_same_query!(agencies, users, api_clients, revoked_tokens);

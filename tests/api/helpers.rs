@@ -1,0 +1,355 @@
+//! The test harness: one throwaway PostgreSQL cluster per run, one database per
+//! test cloned from a migrated template, and the real application driven
+//! in-process as a client would drive it.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_http::Request;
+use actix_service::boxed::BoxService;
+use actix_web::body::{BoxBody, to_bytes};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::{test, web};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use pulang::auth::{Role, TokenKeys};
+use pulang::config::Settings;
+use pulang::db::cluster::{ClusterOptions, LocalCluster};
+use pulang::state::AppState;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The server every test's database lives on, and the migrated template.
+struct TestServer {
+    /// URL template: `{db}` is replaced by a database name.
+    url_for: Box<dyn Fn(&str) -> String + Send + Sync>,
+    template: String,
+}
+
+static SERVER: OnceLock<TestServer> = OnceLock::new();
+
+fn server() -> &'static TestServer {
+    SERVER.get_or_init(|| {
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(start_server())
+        })
+        .join()
+        .expect("test database server failed to start")
+    })
+}
+
+async fn start_server() -> TestServer {
+    let url_for: Box<dyn Fn(&str) -> String + Send + Sync> =
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                let (base, query) = match url.split_once('?') {
+                    Some((b, q)) => (b.to_owned(), format!("?{q}")),
+                    None => (url.clone(), String::new()),
+                };
+                let base = base[..base
+                    .rfind('/')
+                    .expect("TEST_DATABASE_URL needs a database path")]
+                    .to_owned();
+                Box::new(move |db| format!("{base}/{db}{query}"))
+            }
+            _ => {
+                let dir = std::env::temp_dir().join(format!(
+                    "pulang-test-{}-{}",
+                    std::process::id(),
+                    Uuid::new_v4().simple()
+                ));
+                let mut cluster = LocalCluster::new(
+                    &dir,
+                    ClusterOptions {
+                        durable: false,
+                        max_connections: 400,
+                    },
+                )
+                .expect(
+                    "PostgreSQL binaries are needed to run the tests (or set TEST_DATABASE_URL)",
+                );
+                cluster.start().expect("cannot start the test cluster");
+                cluster
+                    .stop_and_remove_when_process_ends(std::process::id(), &dir)
+                    .expect("cannot arrange the test cluster's removal");
+                Box::new(move |db| cluster.url(db))
+            }
+        };
+    let template = format!("pulang_template_{}", Uuid::new_v4().simple());
+    let mut admin = AsyncPgConnection::establish(&url_for("postgres"))
+        .await
+        .expect("cannot reach the test server");
+    diesel::sql_query(format!("CREATE DATABASE {template}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    pulang::db::run_migrations(&url_for(&template))
+        .await
+        .expect("migrations failed");
+    TestServer { url_for, template }
+}
+
+/// How a test app is configured.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    /// Environment variables for [`Settings`].
+    pub env: Vec<(String, String)>,
+    /// Point the pool at a server that does not exist.
+    pub unreachable_database: bool,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            env: vec![(
+                "PULANG_CORS_ORIGINS".into(),
+                "https://frontend.example".into(),
+            )],
+            unreachable_database: false,
+        }
+    }
+}
+
+/// A running application on its own database.
+pub struct TestApp {
+    service: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
+    /// Connection URL of this test's database.
+    pub database_url: String,
+    database: String,
+}
+
+impl TestApp {
+    /// An app with the default test options.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(TestOptions::default()).await
+    }
+
+    /// An app with the given options.
+    pub async fn spawn_with(options: TestOptions) -> Self {
+        let server = server();
+        let database = format!("pulang_test_{}", Uuid::new_v4().simple());
+        let mut admin = AsyncPgConnection::establish(&(server.url_for)("postgres"))
+            .await
+            .unwrap();
+        diesel::sql_query(format!(
+            "CREATE DATABASE {database} TEMPLATE {}",
+            server.template
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        let database_url = (server.url_for)(&database);
+        let env = options.env.clone();
+        let settings =
+            Settings::from_lookup(|k| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
+                .unwrap();
+        let pool_url = if options.unreachable_database {
+            "postgres://postgres@localhost/none?host=%2Fnonexistent".to_owned()
+        } else {
+            database_url.clone()
+        };
+        let pool = pulang::db::build_pool(&pool_url, 8).unwrap();
+        let state = web::Data::new(AppState::new(pool, test_keys(), settings).unwrap());
+        let service = test::init_service(pulang::app::build_app(state)).await;
+        Self {
+            service: actix_service::boxed::service(service),
+            database_url,
+            database,
+        }
+    }
+
+    /// A direct connection to this test's database.
+    pub async fn db(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.database_url)
+            .await
+            .unwrap()
+    }
+
+    /// Sends a request.
+    pub async fn call(&self, request: test::TestRequest) -> TestResponse {
+        let response = test::call_service(&self.service, request.to_request()).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = to_bytes(response.into_body())
+            .await
+            .unwrap_or_default()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET path` with an optional token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.call(with_token(test::TestRequest::get().uri(path), token))
+            .await
+    }
+
+    /// `POST path` with a JSON body and an optional token.
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> TestResponse {
+        self.call(with_token(
+            test::TestRequest::post().uri(path).set_json(body),
+            token,
+        ))
+        .await
+    }
+
+    /// Creates a user in a new or existing agency and returns its username and password.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        roles: Vec<Role>,
+        agency_code: Option<&str>,
+    ) -> (String, String) {
+        let password = format!("test-password-{}", Uuid::new_v4().simple());
+        pulang::admin::create_user(
+            &mut self.db().await,
+            pulang::admin::NewUser {
+                username: username.into(),
+                full_name: format!("Test {username}"),
+                roles,
+                agency_code: agency_code.map(str::to_owned),
+                password: password.clone(),
+            },
+        )
+        .await
+        .unwrap();
+        (username.to_owned(), password)
+    }
+
+    /// Signs in and returns the access token.
+    pub async fn sign_in(&self, username: &str, password: &str) -> String {
+        let response = self
+            .post(
+                "/api/v1/auth/token",
+                &serde_json::json!({"grant_type": "password", "username": username, "password": password}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "sign-in failed: {}",
+            response.text()
+        );
+        response.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A system administrator's token.
+    pub async fn admin_token(&self) -> String {
+        let (user, pass) = self
+            .create_user("admin", vec![Role::SystemAdmin], None)
+            .await;
+        self.sign_in(&user, &pass).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let url = (server().url_for)("postgres");
+        let database = self.database.clone();
+        // Best effort: the throwaway cluster is removed at the end of the run anyway.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = AsyncPgConnection::establish(&url).await {
+                    let _ = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                    ))
+                    .execute(&mut conn)
+                    .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// Adds a bearer token to a request.
+pub fn with_token(request: test::TestRequest, token: Option<&str>) -> test::TestRequest {
+    match token {
+        Some(token) => request.insert_header(("Authorization", format!("Bearer {token}"))),
+        None => request,
+    }
+}
+
+/// The signing keys every test app uses (random per run).
+pub fn test_keys() -> TokenKeys {
+    static SECRET: OnceLock<String> = OnceLock::new();
+    let secret = SECRET.get_or_init(|| pulang::auth::password::random_secret(48));
+    TokenKeys::new(
+        secret.as_bytes(),
+        "pulang",
+        "pulang-api",
+        Duration::from_secs(900),
+    )
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    /// Status code.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Asserts that this is a problem document of `status`, and returns it.
+    pub fn assert_problem(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text()
+        );
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "not a problem document: {}",
+            self.text()
+        );
+        let problem = self.json();
+        assert_eq!(problem["status"], status);
+        assert!(
+            problem["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("/problems/")),
+            "{problem}"
+        );
+        assert!(problem["title"].is_string(), "{problem}");
+        assert!(problem["instance"].is_string(), "{problem}");
+        assert!(problem["request_id"].is_string(), "{problem}");
+        problem
+    }
+}
