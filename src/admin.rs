@@ -6,6 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::agencies::AgencyKind;
+use crate::audit::{self, Actor, Entry};
 use crate::auth::{Role, password};
 use crate::schema::{agencies, users};
 
@@ -71,6 +72,15 @@ pub async fn create_user(conn: &mut AsyncPgConnection, user: NewUser) -> anyhow:
                     }
                     other => other.into(),
                 })?;
+            let entry = Entry {
+                action: "user.create",
+                entity_type: "user",
+                entity_id: Some(id.to_string()),
+                success: true,
+                before: None,
+                after: Some(serde_json::json!({"username": username, "roles": user.roles, "agency_id": agency_id})),
+            };
+            audit::record(conn, &Actor::system(), entry).await?;
             Ok(id)
         }
     })

@@ -35,6 +35,14 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Print the access policy as the Markdown table of docs/access-policy.md.
+    Policy,
+    /// Create the West Kalimantan agencies and their demo users (idempotent).
+    Seed {
+        /// Give existing demo users new passwords (and print them).
+        #[arg(long)]
+        reset_passwords: bool,
+    },
     /// Administration tasks.
     Admin {
         /// The task.
@@ -76,6 +84,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(path) => std::fs::write(&path, json)?,
                 None => print!("{json}"),
             }
+            Ok(())
+        }
+        Command::Policy => {
+            print!("{}", crate::access::render_policy_markdown());
+            Ok(())
+        }
+        Command::Seed { reset_passwords } => {
+            let database = Database::open(&Settings::from_env()?).await?;
+            let result = async {
+                crate::db::run_migrations(&database.url).await?;
+                let mut conn = database.connect().await?;
+                crate::seed::west_kalimantan(&mut conn, reset_passwords).await
+            }
+            .await;
+            database.close();
+            print!("{}", result?);
             Ok(())
         }
         Command::Migrate => {

@@ -5,9 +5,11 @@
 //! handlers, rules and queries; shared plumbing (`config`, `db`, `error`,
 //! `http`, `openapi`) sits beside them.
 
+pub mod access;
 pub mod admin;
 pub mod agencies;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -16,7 +18,9 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod openapi;
+pub mod regions;
 pub mod schema;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod text_enum;

@@ -28,7 +28,10 @@ field in `errors`. Times are RFC 3339 in UTC, money is whole rupiah as integers,
         license(name = "MIT", identifier = "MIT"),
     ),
     tags(
-        (name = "auth", description = "Access tokens: sign in and sign out"),
+        (name = "auth", description = "Access tokens, sign-in and sign-out, and the caller's own account"),
+        (name = "regions", description = "Provinces and kabupaten/kota with their Kemendagri codes"),
+        (name = "agencies", description = "Agencies (instansi), their users and machine clients"),
+        (name = "audit", description = "The append-only audit log, for system administrators"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     components(schemas(Problem))
@@ -42,7 +45,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .service(crate::auth::handlers::create_token)
-                .service(crate::auth::handlers::revoke_token),
+                .service(crate::auth::handlers::revoke_token)
+                .service(crate::auth::me::get_me)
+                .service(crate::auth::me::change_my_password)
+                .service(crate::regions::handlers::list_regions)
+                .service(crate::regions::handlers::get_region)
+                .service(crate::agencies::handlers::list_agencies)
+                .service(crate::agencies::handlers::create_agency)
+                .service(crate::agencies::handlers::get_agency)
+                .service(crate::agencies::handlers::update_agency)
+                .service(crate::agencies::users::list_agency_users)
+                .service(crate::agencies::users::create_agency_user)
+                .service(crate::agencies::users::update_agency_user)
+                .service(crate::agencies::clients::list_agency_clients)
+                .service(crate::agencies::clients::create_agency_client)
+                .service(crate::agencies::clients::rotate_agency_client_secret)
+                .service(crate::agencies::clients::update_agency_client)
+                .service(crate::audit::handlers::list_audit_events),
         );
 }
 

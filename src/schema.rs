@@ -28,8 +28,6 @@ diesel::table! {
         password_hash -> Text,
         roles -> Array<Text>,
         active -> Bool,
-        failed_sign_ins -> Int4,
-        locked_until -> Nullable<Timestamptz>,
         password_changed_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -59,7 +57,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    regions (code) {
+        code -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        actor_kind -> Nullable<Text>,
+        actor_name -> Nullable<Text>,
+        agency_id -> Nullable<Uuid>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Nullable<Text>,
+        outcome -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        client_addr -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_throttle (key) {
+        key -> Text,
+        failures -> Int4,
+        window_start -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(api_clients -> agencies (agency_id));
+diesel::joinable!(agencies -> regions (region_code));
 
-diesel::allow_tables_to_appear_in_same_query!(agencies, users, api_clients, revoked_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    agencies,
+    users,
+    api_clients,
+    revoked_tokens,
+    regions,
+    audit_events,
+    sign_in_throttle,
+);

@@ -32,8 +32,6 @@ CREATE TABLE users (
                             'system_admin', 'agency_admin', 'case_worker', 'finance_officer', 'viewer']::text[]
                             AND cardinality(roles) > 0),
     active              boolean NOT NULL DEFAULT true,
-    failed_sign_ins     integer NOT NULL DEFAULT 0,
-    locked_until        timestamptz,
     password_changed_at timestamptz NOT NULL DEFAULT now(),
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),

@@ -1,16 +1,19 @@
 //! `POST /api/v1/auth/token` and `POST /api/v1/auth/logout`.
 
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::throttle::{self, Key};
 use super::tokens::PrincipalKind;
 use super::{Caller, Role, password};
+use crate::audit::{self, Actor};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
+use crate::http::middleware::RequestId;
 use crate::schema::{agencies, api_clients, revoked_tokens, users};
 use crate::state::AppState;
 
@@ -114,7 +117,9 @@ struct Account {
 /// Exchanges a username and password, or a machine client's id and secret,
 /// for a short-lived JWT access token. Wrong credentials, unknown accounts and
 /// deactivated accounts all get the same 401, so the answer does not reveal
-/// which accounts exist.
+/// which accounts exist. After 5 failures for one account name within 15
+/// minutes (known or not), or 20 from one address, sign-in is refused with 429
+/// and `Retry-After` for 15 minutes. Every attempt is in the audit log.
 #[utoipa::path(
     tag = "auth",
     operation_id = "create_token",
@@ -123,21 +128,53 @@ struct Account {
     responses(
         (status = 200, description = "The access token", body = TokenResponse),
         (status = 401, description = "The credentials are wrong", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed sign-ins for this account or from this address; retry after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/token")]
 pub async fn create_token(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Json<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
     let grant = body.grant_type;
     let (name, presented) = body.0.credentials()?;
-    let (kind, account) = match grant {
-        GrantType::Password => (
-            PrincipalKind::User,
-            find_user(&state, &name.to_lowercase()).await?,
-        ),
-        GrantType::ClientCredentials => (PrincipalKind::Client, find_client(&state, &name).await?),
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let grant_name = match grant {
+        GrantType::Password => "password",
+        GrantType::ClientCredentials => "client",
+    };
+    let keys = [Key::account(grant_name, &name), Key::address(&address)];
+    let mut actor = Actor {
+        kind: Some(if grant == GrantType::Password {
+            "user"
+        } else {
+            "client"
+        }),
+        name: Some(name.clone()),
+        client_addr: Some(address.clone()),
+        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+        ..Actor::default()
+    };
+    let mut conn = state.pool.get().await?;
+    if let Some((key, until)) = throttle::locked(&mut conn, &keys).await? {
+        audit::record(&mut conn, &actor, sign_in_entry(false, "locked")).await?;
+        let wait = (until - chrono::Utc::now()).num_seconds().max(1) as u64;
+        let detail = if key.is_account() {
+            "this account is locked after too many failed sign-ins; try again later"
+        } else {
+            "too many failed sign-ins from your address; try again later"
+        };
+        return Err(
+            ApiError::too_many_requests(detail, wait).with_kind("sign-in-locked", "Sign-in locked")
+        );
+    }
+    let account = match grant {
+        GrantType::Password => find_user(&mut conn, &name.to_lowercase()).await?,
+        GrantType::ClientCredentials => find_client(&mut conn, &name).await?,
     };
     // Verify against a throwaway hash when the account is unknown, so that the
     // answer takes as long either way.
@@ -150,14 +187,31 @@ pub async fn create_token(
     let account = match account {
         Some(account) if matches && account.usable => account,
         _ => {
+            for key in &keys {
+                throttle::record_failure(&mut conn, key).await?;
+            }
+            audit::record(
+                &mut conn,
+                &actor,
+                sign_in_entry(false, "invalid credentials"),
+            )
+            .await?;
             return Err(ApiError::unauthorized("the credentials are not valid")
                 .with_kind("invalid-credentials", "Sign-in failed"));
         }
+    };
+    throttle::clear(&mut conn, &keys[0]).await?;
+    let kind = match grant {
+        GrantType::Password => PrincipalKind::User,
+        GrantType::ClientCredentials => PrincipalKind::Client,
     };
     let (token, claims) = state
         .tokens
         .issue(account.id, kind, account.agency_id, account.roles.clone())
         .map_err(ApiError::internal)?;
+    actor.id = Some(account.id);
+    actor.agency_id = Some(account.agency_id);
+    audit::record(&mut conn, &actor, sign_in_entry(true, "signed in")).await?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token: token,
         token_type: "Bearer",
@@ -168,8 +222,18 @@ pub async fn create_token(
     }))
 }
 
-async fn find_user(state: &AppState, username: &str) -> ApiResult<Option<Account>> {
-    let mut conn = state.pool.get().await?;
+fn sign_in_entry(success: bool, reason: &str) -> audit::Entry {
+    audit::Entry {
+        action: "auth.sign_in",
+        entity_type: "session",
+        entity_id: None,
+        success,
+        before: None,
+        after: Some(serde_json::json!({ "result": reason })),
+    }
+}
+
+async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<Option<Account>> {
     let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool)> = users::table
         .inner_join(agencies::table)
         .filter(users::username.eq(username))
@@ -181,7 +245,7 @@ async fn find_user(state: &AppState, username: &str) -> ApiResult<Option<Account
             users::active,
             agencies::active,
         ))
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?;
     Ok(row.map(
@@ -195,8 +259,7 @@ async fn find_user(state: &AppState, username: &str) -> ApiResult<Option<Account
     ))
 }
 
-async fn find_client(state: &AppState, client_id: &str) -> ApiResult<Option<Account>> {
-    let mut conn = state.pool.get().await?;
+async fn find_client(conn: &mut AsyncPgConnection, client_id: &str) -> ApiResult<Option<Account>> {
     let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool)> = api_clients::table
         .inner_join(agencies::table)
         .filter(api_clients::client_id.eq(client_id))
@@ -208,7 +271,7 @@ async fn find_client(state: &AppState, client_id: &str) -> ApiResult<Option<Acco
             api_clients::active,
             agencies::active,
         ))
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?;
     Ok(row.map(
@@ -242,5 +305,14 @@ pub async fn revoke_token(state: web::Data<AppState>, caller: Caller) -> ApiResu
         .on_conflict_do_nothing()
         .execute(&mut conn)
         .await?;
+    let entry = audit::Entry {
+        action: "auth.sign_out",
+        entity_type: "session",
+        entity_id: Some(caller.token_id.to_string()),
+        success: true,
+        before: None,
+        after: None,
+    };
+    audit::record(&mut conn, &Actor::from(&caller), entry).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,14 +6,16 @@
 //! then see and do is the access policy's business.
 
 pub mod handlers;
+pub mod me;
 pub mod password;
+pub mod throttle;
 pub mod tokens;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
@@ -22,6 +24,7 @@ use uuid::Uuid;
 
 use crate::agencies::AgencyKind;
 use crate::error::ApiError;
+use crate::http::middleware::RequestId;
 use crate::schema::{agencies, api_clients, revoked_tokens, users};
 use crate::state::AppState;
 pub use tokens::{Claims, PrincipalKind, TokenKeys};
@@ -63,6 +66,12 @@ pub struct Caller {
     pub token_id: Uuid,
     /// When the token expires.
     pub token_expires_at: DateTime<Utc>,
+    /// The username or client id.
+    pub name: String,
+    /// The request's id (for the audit log).
+    pub request_id: Option<String>,
+    /// The caller's network address (for the audit log).
+    pub client_addr: Option<String>,
 }
 
 impl Caller {
@@ -107,6 +116,8 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        let client_addr = req.peer_addr().map(|a| a.ip().to_string());
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
@@ -115,17 +126,26 @@ impl FromRequest for Caller {
                 .verify(&token?)
                 .map_err(|e| ApiError::unauthorized(e.to_string()))?;
             let mut conn = state.pool.get().await?;
+            // A password change ends every session opened before it.
+            let issued_before =
+                DateTime::from_timestamp(claims.iat + 1, 0).unwrap_or_else(Utc::now);
             let not_revoked = not(exists(
                 revoked_tokens::table.filter(revoked_tokens::jti.eq(claims.jti)),
             ));
-            let found: Option<(AgencyKind, Option<String>, Vec<Role>)> = match claims.kind {
+            let found: Option<(AgencyKind, Option<String>, Vec<Role>, String)> = match claims.kind {
                 PrincipalKind::User => users::table
                     .inner_join(agencies::table)
                     .filter(users::id.eq(claims.sub))
                     .filter(users::agency_id.eq(claims.agency))
                     .filter(users::active.and(agencies::active))
+                    .filter(users::password_changed_at.lt(issued_before))
                     .filter(not_revoked)
-                    .select((agencies::kind, agencies::region_code, users::roles))
+                    .select((
+                        agencies::kind,
+                        agencies::region_code,
+                        users::roles,
+                        users::username,
+                    ))
                     .first(&mut conn)
                     .await
                     .optional()?,
@@ -135,12 +155,17 @@ impl FromRequest for Caller {
                     .filter(api_clients::agency_id.eq(claims.agency))
                     .filter(api_clients::active.and(agencies::active))
                     .filter(not_revoked)
-                    .select((agencies::kind, agencies::region_code, api_clients::roles))
+                    .select((
+                        agencies::kind,
+                        agencies::region_code,
+                        api_clients::roles,
+                        api_clients::client_id,
+                    ))
                     .first(&mut conn)
                     .await
                     .optional()?,
             };
-            let (agency_kind, agency_region, roles) = found.ok_or_else(|| {
+            let (agency_kind, agency_region, roles, name) = found.ok_or_else(|| {
                 ApiError::unauthorized(
                     "the access token has been revoked, or its account or agency deactivated",
                 )
@@ -154,6 +179,9 @@ impl FromRequest for Caller {
                 roles,
                 token_id: claims.jti,
                 token_expires_at: claims.expires_at(),
+                name,
+                request_id,
+                client_addr,
             })
         })
     }

@@ -3,3 +3,5 @@
 pub mod extract;
 pub mod fallback;
 pub mod middleware;
+pub mod pagination;
+pub mod patch;

@@ -12,8 +12,10 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{test, web};
+use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use pulang::auth::{Role, TokenKeys};
+use pulang::agencies::AgencyKind;
+use pulang::auth::{PrincipalKind, Role, TokenKeys};
 use pulang::config::Settings;
 use pulang::db::cluster::{ClusterOptions, LocalCluster};
 use pulang::state::AppState;
@@ -248,6 +250,80 @@ impl TestApp {
             .create_user("admin", vec![Role::SystemAdmin], None)
             .await;
         self.sign_in(&user, &pass).await
+    }
+}
+
+impl TestApp {
+    /// Creates an agency directly in the database and returns its id.
+    pub async fn create_agency(&self, code: &str, kind: AgencyKind, region: Option<&str>) -> Uuid {
+        use pulang::schema::agencies;
+        diesel::insert_into(agencies::table)
+            .values((
+                agencies::code.eq(code),
+                agencies::name.eq(format!("Agency {code}")),
+                agencies::kind.eq(kind),
+                agencies::region_code.eq(region),
+            ))
+            .returning(agencies::id)
+            .get_result(&mut self.db().await)
+            .await
+            .unwrap()
+    }
+
+    /// Creates a user of `agency` with `roles` and mints a token for it, as a
+    /// sign-in would (without the cost of hashing a password for each test user).
+    pub async fn user_token(
+        &self,
+        agency: Uuid,
+        username: &str,
+        roles: Vec<Role>,
+    ) -> (Uuid, String) {
+        use pulang::schema::users;
+        static HASH: OnceLock<String> = OnceLock::new();
+        let hash =
+            HASH.get_or_init(|| pulang::auth::password::hash("unused-test-password").unwrap());
+        let id: Uuid = diesel::insert_into(users::table)
+            .values((
+                users::agency_id.eq(agency),
+                users::username.eq(username),
+                users::full_name.eq(format!("Test {username}")),
+                users::password_hash.eq(hash),
+                users::roles.eq(&roles),
+                users::password_changed_at.eq(chrono::Utc::now() - chrono::Duration::seconds(5)),
+            ))
+            .returning(users::id)
+            .get_result(&mut self.db().await)
+            .await
+            .unwrap();
+        let (token, _) = test_keys()
+            .issue(id, PrincipalKind::User, agency, roles)
+            .unwrap();
+        (id, token)
+    }
+
+    /// A token for a new user with `roles` in a new agency of `kind` covering `region`.
+    pub async fn token_for(
+        &self,
+        kind: AgencyKind,
+        region: Option<&str>,
+        roles: Vec<Role>,
+    ) -> String {
+        let tag = Uuid::new_v4().simple().to_string();
+        let agency = self
+            .create_agency(&format!("T-{}", &tag[..12].to_uppercase()), kind, region)
+            .await;
+        self.user_token(agency, &format!("u{}", &tag[..12]), roles)
+            .await
+            .1
+    }
+
+    /// `PATCH path` with a JSON body and a token.
+    pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> TestResponse {
+        self.call(with_token(
+            test::TestRequest::patch().uri(path).set_json(body),
+            token,
+        ))
+        .await
     }
 }
 

@@ -1,9 +1,14 @@
 //! Pulang's integration tests: one binary, one database per test.
 
+mod access_matrix;
+mod accounts;
+mod agencies;
 mod auth;
 mod errors;
 mod health;
 mod helpers;
 mod local_cluster;
 mod openapi_file;
+mod regions;
 mod schema;
+mod sign_in_throttle;

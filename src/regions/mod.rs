@@ -1,0 +1,7 @@
+//! Regions (wilayah): every province and kabupaten/kota with its Kemendagri code.
+
+pub mod code;
+pub mod handlers;
+pub mod queries;
+
+pub use code::{RegionCode, RegionLevel};
