@@ -44,11 +44,7 @@ pub fn build_app(
         .service(
             SwaggerUi::new("/swagger-ui/{_:.*}")
                 .url("/api-docs/openapi.json", api)
-                .config(
-                    Config::default()
-                        .persist_authorization(true)
-                        .try_it_out_enabled(true),
-                ),
+                .config(Config::default().try_it_out_enabled(true)),
         )
         .default_service(web::to(no_route))
         .wrap(cors)

@@ -41,15 +41,6 @@ impl FieldError {
 
 /// An RFC 9457 problem document, the body of every non-2xx response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "/problems/validation",
-    "title": "Invalid input",
-    "status": 422,
-    "detail": "2 fields are invalid",
-    "instance": "/api/v1/cases",
-    "request_id": "6f1c2a0e-3d7b-4a47-9d2e-0b8f0c6d5e41",
-    "errors": [{"field": "nik", "message": "must be 16 digits"}]
-}))]
 pub struct Problem {
     /// A URI reference naming the kind of problem; `/problems/<kind>`, documented in `docs/errors.md`.
     #[serde(rename = "type")]

@@ -31,6 +31,7 @@ field in `errors`. Times are RFC 3339 in UTC, money is whole rupiah as integers,
         (name = "auth", description = "Access tokens, sign-in and sign-out, and the caller's own account"),
         (name = "regions", description = "Provinces and kabupaten/kota with their Kemendagri codes"),
         (name = "agencies", description = "Agencies (instansi), their users and machine clients"),
+        (name = "cases", description = "Cases (returnees) and persons: registration, bulk push, lifecycle, history, search"),
         (name = "audit", description = "The append-only audit log, for system administrators"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
@@ -61,7 +62,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::agencies::clients::create_agency_client)
                 .service(crate::agencies::clients::rotate_agency_client_secret)
                 .service(crate::agencies::clients::update_agency_client)
-                .service(crate::audit::handlers::list_audit_events),
+                .service(crate::audit::handlers::list_audit_events)
+                .service(crate::cases::batch::push_cases)
+                .service(crate::cases::handlers::create_case)
+                .service(crate::cases::handlers::list_cases)
+                .service(crate::cases::handlers::get_case)
+                .service(crate::cases::handlers::update_case)
+                .service(crate::cases::lifecycle::transition_case)
+                .service(crate::cases::lifecycle::list_case_history)
+                .service(crate::cases::persons::list_case_matches)
+                .service(crate::cases::persons::get_person),
         );
 }
 
@@ -163,19 +173,30 @@ fn add_common_responses(operation: &mut Operation) {
             .responses
             .responses
             .entry(status.to_owned())
-            .or_insert_with(|| RefOr::T(problem_response(description)));
+            .or_insert_with(|| RefOr::T(problem_response(status, description)));
     }
 }
 
-fn problem_response(description: &str) -> Response {
+fn problem_response(status: &str, description: &str) -> Response {
+    let code = status.parse::<u16>().unwrap_or(500);
+    let mut example =
+        Problem::for_status(actix_web::http::StatusCode::from_u16(code).unwrap_or_default());
+    example.detail = Some(description.to_owned());
+    example.instance = Some("/api/v1/…".to_owned());
+    example.request_id = Some("6f1c2a0e-3d7b-4a47-9d2e-0b8f0c6d5e41".to_owned());
+    if code == 422 {
+        example.errors = vec![crate::error::FieldError::new(
+            "person.nik",
+            "must be 16 digits",
+        )];
+    }
+    let mut content = Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+        "Problem",
+    ))));
+    content.example = serde_json::to_value(&example).ok();
     ResponseBuilder::new()
         .description(description)
-        .content(
-            PROBLEM_JSON,
-            Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                "Problem",
-            )))),
-        )
+        .content(PROBLEM_JSON, content)
         .build()
 }
 

@@ -97,6 +97,9 @@ diesel::table! {
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(api_clients -> agencies (agency_id));
 diesel::joinable!(agencies -> regions (region_code));
+diesel::joinable!(cases -> persons (person_id));
+diesel::joinable!(cases -> agencies (source_agency_id));
+diesel::joinable!(case_history -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -106,4 +109,89 @@ diesel::allow_tables_to_appear_in_same_query!(
     regions,
     audit_events,
     sign_in_throttle,
+    persons,
+    case_number_counters,
+    cases,
+    case_history,
+    idempotency_keys,
 );
+
+diesel::table! {
+    persons (id) {
+        id -> Uuid,
+        full_name -> Text,
+        nik -> Nullable<Text>,
+        passport_number -> Nullable<Text>,
+        sex -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
+        birth_place -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_number_counters (year) {
+        year -> Int4,
+        last -> Int4,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Uuid,
+        case_number -> Text,
+        person_id -> Uuid,
+        category -> Text,
+        trafficking_indicated -> Bool,
+        arrived_at -> Timestamptz,
+        entry_point -> Text,
+        country_left -> Text,
+        documents -> Array<Text>,
+        origin_region -> Text,
+        origin_province -> Text,
+        origin_address -> Nullable<Text>,
+        needs -> Array<Text>,
+        shelter -> Nullable<Text>,
+        status -> Text,
+        handling_province -> Text,
+        funding_scope -> Text,
+        source_agency_id -> Uuid,
+        external_reference -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        repeat_return -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_history (id) {
+        id -> Int8,
+        case_id -> Uuid,
+        occurred_at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Nullable<Text>,
+        agency_id -> Nullable<Uuid>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal_id, key) {
+        principal_id -> Uuid,
+        key -> Text,
+        request_hash -> Text,
+        status -> Int4,
+        response -> Jsonb,
+        location -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}

@@ -18,7 +18,7 @@ use crate::agencies::AgencyKind;
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 
-pub use scope::{AgencyScope, BudgetScope, CaseScope, TransferScope};
+pub use scope::{AgencyScope, BudgetScope, CaseScope, TransferScope, province_of};
 
 crate::text_enum! {
     /// Everything a caller can ask to do, by resource.

@@ -317,6 +317,71 @@ impl TestApp {
             .1
     }
 
+    /// A machine client of `agency` with the integration role, and a token for it.
+    pub async fn client_token(&self, agency: Uuid, client_id: &str) -> String {
+        use pulang::schema::api_clients;
+        let id: Uuid = diesel::insert_into(api_clients::table)
+            .values((
+                api_clients::agency_id.eq(agency),
+                api_clients::client_id.eq(client_id),
+                api_clients::name.eq(format!("Client {client_id}")),
+                api_clients::secret_hash.eq("not used in tests"),
+                api_clients::roles.eq(vec![Role::Integration]),
+            ))
+            .returning(api_clients::id)
+            .get_result(&mut self.db().await)
+            .await
+            .unwrap();
+        test_keys()
+            .issue(id, PrincipalKind::Client, agency, vec![Role::Integration])
+            .unwrap()
+            .0
+    }
+
+    /// The West Kalimantan cast: the provincial service's case worker, BP3TKI's
+    /// push client, and the Kota Pontianak social service's viewer.
+    pub async fn kalbar(&self) -> Kalbar {
+        let province = self
+            .create_agency(
+                "DINSOS-KALBAR",
+                AgencyKind::ProvincialSocialService,
+                Some("61"),
+            )
+            .await;
+        let bp3tki = self
+            .create_agency(
+                "BP3TKI-PONTIANAK",
+                AgencyKind::MigrantProtectionService,
+                Some("61"),
+            )
+            .await;
+        let pontianak = self
+            .create_agency(
+                "DINSOS-6171",
+                AgencyKind::RegencySocialService,
+                Some("61.71"),
+            )
+            .await;
+        Kalbar {
+            province,
+            bp3tki,
+            pontianak,
+            case_worker: self
+                .user_token(province, "dinsos.kalbar", vec![Role::CaseWorker])
+                .await
+                .1,
+            push_client: self.client_token(bp3tki, "bp3tki-pontianak").await,
+            pontianak_viewer: self
+                .user_token(
+                    pontianak,
+                    "dinsos.6171",
+                    vec![Role::Viewer, Role::CaseWorker],
+                )
+                .await
+                .1,
+        }
+    }
+
     /// `PATCH path` with a JSON body and a token.
     pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> TestResponse {
         self.call(with_token(
@@ -349,6 +414,36 @@ impl Drop for TestApp {
         })
         .join();
     }
+}
+
+/// Agencies and tokens of the West Kalimantan story.
+#[derive(Debug, Clone)]
+pub struct Kalbar {
+    /// Dinas Sosial Provinsi Kalimantan Barat.
+    pub province: Uuid,
+    /// BP3TKI Pontianak.
+    pub bp3tki: Uuid,
+    /// Dinas Sosial Kota Pontianak.
+    pub pontianak: Uuid,
+    /// A case worker of the provincial service.
+    pub case_worker: String,
+    /// BP3TKI's integration client.
+    pub push_client: String,
+    /// A viewer and case worker of Kota Pontianak's service.
+    pub pontianak_viewer: String,
+}
+
+/// A valid new case from `origin`; `n` varies the person.
+pub fn new_case(n: u32, origin: &str) -> Value {
+    serde_json::json!({
+        "person": {"full_name": format!("Returnee Number {n}"), "sex": if n.is_multiple_of(2) { "male" } else { "female" }},
+        "category": "undocumented_migrant",
+        "arrived_at": format!("2019-{:02}-{:02}T08:00:00Z", 1 + n % 10, 1 + n % 28),
+        "entry_point": "plbn_entikong",
+        "country_left": "MY",
+        "origin_region": origin,
+        "external_reference": format!("REF-{n:05}")
+    })
 }
 
 /// Adds a bearer token to a request.

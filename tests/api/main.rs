@@ -4,6 +4,8 @@ mod access_matrix;
 mod accounts;
 mod agencies;
 mod auth;
+mod case_push;
+mod cases;
 mod errors;
 mod health;
 mod helpers;

@@ -1,0 +1,471 @@
+//! `POST /api/v1/cases/batch`: bulk push from BP3TKI and Kemensos systems.
+//!
+//! Records are keyed by (source agency, external reference) and upserted:
+//! created, updated, or left unchanged when identical (no write, no history).
+//! Pushes of one source are serialised by a transaction-level advisory lock,
+//! so overlapping batches, on any number of API instances, still make exactly
+//! one case per key. The writes are set-based (`INSERT … SELECT FROM unnest`),
+//! a handful of statements per batch whatever its size.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::{HttpResponse, post, web};
+use chrono::{Datelike, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::bulk_sql;
+use super::input::{CaseInput, ValidCase};
+use super::view::{CaseRow, Person};
+use super::write_access::check_handling_province;
+use crate::access::Operation;
+use crate::audit::{self, Actor};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::Json;
+use crate::regions::RegionCode;
+use crate::schema::{cases, persons};
+use crate::state::AppState;
+
+/// Most records in one batch.
+pub const MAX_RECORDS: usize = 5000;
+
+/// How a batch treats invalid records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchMode {
+    /// Apply the valid records, report the invalid ones.
+    #[default]
+    PerRecord,
+    /// All or nothing: one invalid record and nothing is written (422).
+    Atomic,
+}
+
+/// A batch of case records from one source system.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "mode": "per_record", "dry_run": false,
+    "records": [{
+        "external_reference": "BP3TKI-PTK-2019-00042",
+        "person": {"full_name": "Siti Nurhaliza", "nik": "6171015505900002"},
+        "category": "trafficking_victim", "arrived_at": "2019-03-14T09:30:00Z",
+        "entry_point": "plbn_entikong", "country_left": "MY", "origin_region": "61.71"
+    }]
+}))]
+pub struct BatchRequest {
+    /// `per_record` (default) or `atomic`.
+    #[serde(default)]
+    pub mode: BatchMode,
+    /// Validate and classify only; write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Up to 5,000 records, each shaped like a new case and with an `external_reference`.
+    #[schema(value_type = Vec<CaseInput>)]
+    pub records: Vec<serde_json::Value>,
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordResult {
+    /// A new case.
+    Created,
+    /// An existing case was changed.
+    Updated,
+    /// Identical to the stored case: nothing written.
+    Unchanged,
+    /// Invalid; see `errors`.
+    Rejected,
+}
+
+/// The outcome of one record.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordOutcome {
+    /// Position in `records`.
+    pub index: usize,
+    /// The record's external reference, if it had one.
+    pub external_reference: Option<String>,
+    /// What happened.
+    pub result: RecordResult,
+    /// The case, when there is one (not for rejected records or new ones in a dry run).
+    pub case_id: Option<Uuid>,
+    /// Why a record was rejected, by field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Counts per result.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct BatchTotals {
+    /// New cases.
+    pub created: usize,
+    /// Changed cases.
+    pub updated: usize,
+    /// Untouched cases.
+    pub unchanged: usize,
+    /// Invalid records.
+    pub rejected: usize,
+}
+
+/// The answer to a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// Whether this was a dry run (nothing written).
+    pub dry_run: bool,
+    /// The mode used.
+    pub mode: BatchMode,
+    /// Counts per result.
+    pub totals: BatchTotals,
+    /// One outcome per record, in order.
+    pub results: Vec<RecordOutcome>,
+}
+
+/// A valid record and its slot in the answer.
+struct Valid {
+    index: usize,
+    reference: String,
+    case: ValidCase,
+}
+
+/// Push cases in bulk.
+///
+/// Upserts up to 5,000 records keyed by (your agency, `external_reference`):
+/// each is created, updated, or left unchanged when identical (no write and no
+/// history entry). Pushing the same batch twice creates nothing the second
+/// time; overlapping batches pushed at once still give one case per key.
+/// `mode=atomic` writes all or nothing (any invalid record: 422, with
+/// `results` in the problem); `per_record` writes the valid ones and reports
+/// the rest. `dry_run=true` validates and classifies without writing. A push
+/// never changes a case's status: the handling province does that.
+#[utoipa::path(
+    tag = "cases",
+    operation_id = "push_cases",
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "Every record's outcome and the totals", body = BatchResponse),
+        (status = 422, description = "The batch is malformed, or `atomic` and a record is invalid (`results` lists them)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases/batch")]
+pub async fn push_cases(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<BatchRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::PushCases)?;
+    let request = body.0;
+    if request.records.len() > MAX_RECORDS {
+        return Err(ApiError::invalid_field(
+            "records",
+            format!("at most {MAX_RECORDS} records per batch"),
+        ));
+    }
+    let (mut outcomes, valid) = validate_all(&caller, request.records);
+    let rejected = outcomes
+        .iter()
+        .filter(|o| o.result == RecordResult::Rejected)
+        .count();
+    if request.mode == BatchMode::Atomic && rejected > 0 {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "records",
+            format!("{rejected} record(s) are invalid; nothing was written"),
+        )])
+        .with_extension(
+            "results",
+            serde_json::to_value(&outcomes).unwrap_or_default(),
+        ));
+    }
+    let actor = Actor::from(&caller);
+    let source = caller.agency_id;
+    let mut conn = state.pool.get().await?;
+    let dry_run = request.dry_run;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        bulk_sql::lock_source(conn, source).await?;
+        apply(conn, &actor, source, valid, &mut outcomes, dry_run).await?;
+        if !dry_run {
+            let totals = totals(&outcomes);
+            let entry = audit::Entry {
+                action: "case.push",
+                entity_type: "case_batch",
+                entity_id: None,
+                success: true,
+                before: None,
+                after: serde_json::to_value(&totals).ok(),
+            };
+            audit::record(conn, &actor, entry).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(BatchResponse {
+        dry_run,
+        mode: request.mode,
+        totals: totals(&outcomes),
+        results: outcomes,
+    }))
+}
+
+fn totals(outcomes: &[RecordOutcome]) -> BatchTotals {
+    let mut t = BatchTotals::default();
+    for o in outcomes {
+        match o.result {
+            RecordResult::Created => t.created += 1,
+            RecordResult::Updated => t.updated += 1,
+            RecordResult::Unchanged => t.unchanged += 1,
+            RecordResult::Rejected => t.rejected += 1,
+        }
+    }
+    t
+}
+
+/// Parses and validates every record; rejected ones are final outcomes.
+fn validate_all(
+    caller: &Caller,
+    records: Vec<serde_json::Value>,
+) -> (Vec<RecordOutcome>, Vec<Valid>) {
+    let now = Utc::now();
+    let region = caller
+        .agency_region
+        .as_deref()
+        .and_then(|r| RegionCode::parse(r).ok());
+    let mut outcomes = Vec::with_capacity(records.len());
+    let mut valid = Vec::with_capacity(records.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (index, record) in records.into_iter().enumerate() {
+        let reference = record
+            .get("external_reference")
+            .and_then(|r| r.as_str())
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        let mut outcome = RecordOutcome {
+            index,
+            external_reference: reference.clone(),
+            result: RecordResult::Rejected,
+            case_id: None,
+            errors: Vec::new(),
+        };
+        let parsed: Result<CaseInput, _> = serde_path_to_error::deserialize(record);
+        match (parsed, &reference) {
+            (Err(e), _) => {
+                let field = e.path().to_string();
+                outcome.errors.push(FieldError::new(
+                    if field == "." { "record".into() } else { field },
+                    e.into_inner().to_string(),
+                ));
+            }
+            (Ok(_), None) => outcome.errors.push(FieldError::new(
+                "external_reference",
+                "is required in a batch",
+            )),
+            (Ok(input), Some(reference)) => match input.validate(now, region.as_ref()) {
+                Err(errors) => outcome.errors = errors,
+                Ok(case) => {
+                    if let Some(first) = seen.get(reference) {
+                        outcome.errors.push(FieldError::new(
+                            "external_reference",
+                            format!("appears twice in this batch (first at index {first})"),
+                        ));
+                    } else if let Err(e) = check_handling_province(caller, &case.handling_province)
+                    {
+                        outcome.errors.extend(e.field_errors().iter().cloned());
+                    } else {
+                        seen.insert(reference.clone(), index);
+                        valid.push(Valid {
+                            index,
+                            reference: reference.clone(),
+                            case,
+                        });
+                    }
+                }
+            },
+        }
+        outcomes.push(outcome);
+    }
+    (outcomes, valid)
+}
+
+/// Whether a stored case already says what a record says.
+fn identical(case: &CaseRow, person: &Person, new: &ValidCase) -> bool {
+    let p = &new.person;
+    person.full_name == p.full_name
+        && person.nik == p.nik
+        && person.passport_number == p.passport_number
+        && person.sex == p.sex
+        && person.birth_date == p.birth_date
+        && person.birth_place == p.birth_place
+        && person.phone == p.phone
+        && case.category == new.category
+        && case.trafficking_indicated == new.trafficking_indicated
+        && case.arrived_at == new.arrived_at
+        && case.entry_point == new.entry_point
+        && case.country_left == new.country_left
+        && case.documents == new.documents
+        && case.origin_region == new.origin_region.as_str()
+        && case.origin_address == new.origin_address
+        && case.needs == new.needs
+        && case.shelter == new.shelter
+        && case.handling_province == new.handling_province.as_str()
+        && case.notes == new.notes
+}
+
+/// Classifies the valid records against what is stored and writes the
+/// changes (unless `dry_run`), filling in their outcomes.
+async fn apply(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    source: Uuid,
+    valid: Vec<Valid>,
+    outcomes: &mut [RecordOutcome],
+    dry_run: bool,
+) -> ApiResult<()> {
+    let references: Vec<&str> = valid.iter().map(|v| v.reference.as_str()).collect();
+    let existing: Vec<(CaseRow, Person)> = cases::table
+        .inner_join(persons::table)
+        .filter(cases::source_agency_id.eq(source))
+        .filter(cases::external_reference.eq_any(&references))
+        .select((CaseRow::as_select(), Person::as_select()))
+        .load(conn)
+        .await?;
+    let by_reference: HashMap<String, (CaseRow, Person)> = existing
+        .into_iter()
+        .map(|(c, p)| (c.external_reference.clone().unwrap_or_default(), (c, p)))
+        .collect();
+
+    let mut creates = Vec::new();
+    let mut updates = Vec::new();
+    for record in valid {
+        let outcome = &mut outcomes[record.index];
+        match by_reference.get(&record.reference) {
+            Some((case, person)) if identical(case, person, &record.case) => {
+                outcome.result = RecordResult::Unchanged;
+                outcome.case_id = Some(case.id);
+            }
+            Some((case, person)) => {
+                outcome.result = RecordResult::Updated;
+                outcome.case_id = Some(case.id);
+                updates.push(bulk_sql::Update {
+                    before_case: case.clone(),
+                    before_person: person.clone(),
+                    new: record.case,
+                });
+            }
+            None => {
+                outcome.result = RecordResult::Created;
+                creates.push((record.index, record.case));
+            }
+        }
+    }
+    reject_taken_niks(conn, &mut updates, outcomes).await?;
+    if dry_run {
+        return Ok(());
+    }
+    let created_ids = create_all(
+        conn,
+        actor,
+        source,
+        creates.iter().map(|(_, c)| c).collect(),
+    )
+    .await?;
+    for ((index, _), id) in creates.iter().zip(created_ids) {
+        outcomes[*index].case_id = Some(id);
+    }
+    bulk_sql::update_all(conn, actor, &updates).await?;
+    Ok(())
+}
+
+/// Rejects updates that would give a person a NIK another person holds.
+async fn reject_taken_niks(
+    conn: &mut AsyncPgConnection,
+    updates: &mut Vec<bulk_sql::Update>,
+    outcomes: &mut [RecordOutcome],
+) -> ApiResult<()> {
+    let changed: Vec<&str> = updates
+        .iter()
+        .filter(|u| u.new.person.nik.is_some() && u.new.person.nik != u.before_person.nik)
+        .filter_map(|u| u.new.person.nik.as_deref())
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let owners: HashMap<String, Uuid> = persons::table
+        .filter(persons::nik.eq_any(&changed))
+        .select((persons::nik.assume_not_null(), persons::id))
+        .load::<(String, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    updates.retain(|u| {
+        let taken = u
+            .new
+            .person
+            .nik
+            .as_ref()
+            .and_then(|nik| owners.get(nik))
+            .is_some_and(|owner| *owner != u.before_person.id);
+        if taken
+            && let Some(outcome) = outcomes
+                .iter_mut()
+                .find(|o| o.case_id == Some(u.before_case.id))
+        {
+            outcome.result = RecordResult::Rejected;
+            outcome.case_id = None;
+            outcome
+                .errors
+                .push(FieldError::new("person.nik", "belongs to another person"));
+        }
+        !taken
+    });
+    Ok(())
+}
+
+/// Inserts new cases (and their new persons) in a few set-based statements.
+async fn create_all(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    source: Uuid,
+    new: Vec<&ValidCase>,
+) -> ApiResult<Vec<Uuid>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let person_ids = bulk_sql::resolve_persons(conn, &new).await?;
+    // A person is returning again if they had a case before, or an earlier one in this batch.
+    let had_cases: HashSet<Uuid> = bulk_sql::persons_with_cases(conn, &person_ids).await?;
+    let mut order: Vec<usize> = (0..new.len()).collect();
+    order.sort_by_key(|i| new[*i].arrived_at);
+    let mut seen_in_batch = HashSet::new();
+    let mut repeat = vec![false; new.len()];
+    for i in order {
+        let person = person_ids[i];
+        repeat[i] = had_cases.contains(&person) || !seen_in_batch.insert(person);
+    }
+    // Case numbers per arrival year.
+    let mut numbers: Vec<String> = vec![String::new(); new.len()];
+    let mut by_year: HashMap<i32, Vec<usize>> = HashMap::new();
+    for (i, case) in new.iter().enumerate() {
+        by_year.entry(case.arrived_at.year()).or_default().push(i);
+    }
+    for (year, members) in by_year {
+        let allocated = super::store::next_case_numbers(conn, year, members.len() as i32).await?;
+        for (i, number) in members.into_iter().zip(allocated) {
+            numbers[i] = number;
+        }
+    }
+    let ids: Vec<Uuid> = (0..new.len()).map(|_| Uuid::new_v4()).collect();
+    bulk_sql::insert_cases(
+        conn,
+        actor,
+        source,
+        &new,
+        &ids,
+        &person_ids,
+        &numbers,
+        &repeat,
+    )
+    .await?;
+    Ok(ids)
+}

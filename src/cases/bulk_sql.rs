@@ -1,0 +1,302 @@
+//! The set-based statements behind a bulk push: each takes whole columns as
+//! arrays and `unnest`s them, so a batch of thousands is a handful of
+//! statements, each prepared once.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::input::ValidCase;
+use super::view::{CaseRow, Person};
+use crate::audit::Actor;
+use crate::schema::{cases, persons};
+
+/// Serialises the pushes of one source agency until the transaction ends.
+pub async fn lock_source(conn: &mut AsyncPgConnection, source: Uuid) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<Text, _>(format!("pulang.push.{source}"))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The person of each new case: found by NIK, else by passport, else new.
+/// New persons are inserted in one statement.
+pub async fn resolve_persons(
+    conn: &mut AsyncPgConnection,
+    new: &[&ValidCase],
+) -> QueryResult<Vec<Uuid>> {
+    let niks: Vec<&str> = new.iter().filter_map(|c| c.person.nik.as_deref()).collect();
+    let passports: Vec<&str> = new
+        .iter()
+        .filter(|c| c.person.nik.is_none())
+        .filter_map(|c| c.person.passport_number.as_deref())
+        .collect();
+    let mut by_nik: HashMap<String, Uuid> = persons::table
+        .filter(persons::nik.eq_any(&niks))
+        .select((persons::nik.assume_not_null(), persons::id))
+        .load::<(String, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut by_passport: HashMap<String, Uuid> = persons::table
+        .filter(persons::passport_number.eq_any(&passports))
+        .distinct_on(persons::passport_number)
+        .order((persons::passport_number, persons::created_at.desc()))
+        .select((persons::passport_number.assume_not_null(), persons::id))
+        .load::<(String, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+
+    let mut ids = Vec::with_capacity(new.len());
+    let mut fresh: Vec<(Uuid, &ValidCase)> = Vec::new();
+    for case in new {
+        let p = &case.person;
+        let known = match (&p.nik, &p.passport_number) {
+            (Some(nik), _) => by_nik.get(nik).copied(),
+            (None, Some(passport)) => by_passport.get(passport).copied(),
+            (None, None) => None,
+        };
+        let id = known.unwrap_or_else(|| {
+            let id = Uuid::new_v4();
+            match (&p.nik, &p.passport_number) {
+                (Some(nik), _) => {
+                    by_nik.insert(nik.clone(), id);
+                }
+                (None, Some(passport)) => {
+                    by_passport.insert(passport.clone(), id);
+                }
+                (None, None) => {}
+            }
+            fresh.push((id, case));
+            id
+        });
+        ids.push(id);
+    }
+    if fresh.is_empty() {
+        return Ok(ids);
+    }
+    let col =
+        |f: fn(&ValidCase) -> Option<String>| fresh.iter().map(|(_, c)| f(c)).collect::<Vec<_>>();
+    diesel::sql_query(
+        "INSERT INTO persons (id, full_name, nik, passport_number, sex, birth_date, birth_place, phone) \
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[]) \
+         ON CONFLICT (nik) WHERE nik IS NOT NULL DO NOTHING",
+    )
+    .bind::<Array<SqlUuid>, _>(fresh.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(fresh.iter().map(|(_, c)| c.person.full_name.clone()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.nik.clone()))
+    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.passport_number.clone()))
+    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.sex.map(|s| s.as_str().to_owned())))
+    .bind::<Array<Nullable<diesel::sql_types::Date>>, _>(fresh.iter().map(|(_, c)| c.person.birth_date).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.birth_place.clone()))
+    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.phone.clone()))
+    .execute(conn)
+    .await?;
+    // A NIK another push recorded a moment ago won the insert: link to that person.
+    let fresh_niks: Vec<&str> = fresh
+        .iter()
+        .filter_map(|(_, c)| c.person.nik.as_deref())
+        .collect();
+    if !fresh_niks.is_empty() {
+        let actual: HashMap<String, Uuid> = persons::table
+            .filter(persons::nik.eq_any(&fresh_niks))
+            .select((persons::nik.assume_not_null(), persons::id))
+            .load::<(String, Uuid)>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        for (id, case) in ids.iter_mut().zip(new) {
+            if let Some(nik) = &case.person.nik
+                && let Some(real) = actual.get(nik)
+            {
+                *id = *real;
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Which of these persons already have a case.
+pub async fn persons_with_cases(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<HashSet<Uuid>> {
+    Ok(cases::table
+        .filter(cases::person_id.eq_any(ids))
+        .select(cases::person_id)
+        .distinct()
+        .load::<Uuid>(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Inserts new cases and their `created` history entries.
+#[expect(clippy::too_many_arguments, reason = "one column per argument")]
+pub async fn insert_cases(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    source: Uuid,
+    new: &[&ValidCase],
+    ids: &[Uuid],
+    person_ids: &[Uuid],
+    numbers: &[String],
+    repeat: &[bool],
+) -> QueryResult<()> {
+    let text = |f: fn(&ValidCase) -> String| new.iter().map(|c| f(c)).collect::<Vec<_>>();
+    let opt = |f: fn(&ValidCase) -> Option<String>| new.iter().map(|c| f(c)).collect::<Vec<_>>();
+    diesel::sql_query(
+        "INSERT INTO cases (id, case_number, person_id, category, trafficking_indicated, arrived_at, entry_point, \
+           country_left, documents, origin_region, origin_province, origin_address, needs, shelter, status, \
+           handling_province, funding_scope, source_agency_id, external_reference, notes, repeat_return) \
+         SELECT u.id, u.num, u.pid, u.cat, u.traf, u.arr, u.ep, u.cl, string_to_array(u.docs, ','), u.orig, \
+           split_part(u.orig, '.', 1), u.addr, string_to_array(u.needs, ','), u.shel, 'registered', u.hp, u.fs, \
+           $19, u.ref, u.notes, u.rep \
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::bool[], $6::timestamptz[], $7::text[], \
+           $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], \
+           $16::text[], $17::text[], $18::bool[]) \
+           AS u(id, num, pid, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, ref, notes, rep)",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Text>, _>(numbers)
+    .bind::<Array<SqlUuid>, _>(person_ids)
+    .bind::<Array<Text>, _>(text(|c| c.category.as_str().to_owned()))
+    .bind::<Array<Bool>, _>(new.iter().map(|c| c.trafficking_indicated).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(new.iter().map(|c| c.arrived_at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(text(|c| c.entry_point.as_str().to_owned()))
+    .bind::<Array<Text>, _>(text(|c| c.country_left.clone()))
+    .bind::<Array<Text>, _>(text(|c| join(c.documents.iter().map(|d| d.as_str()))))
+    .bind::<Array<Text>, _>(text(|c| c.origin_region.to_string()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.origin_address.clone()))
+    .bind::<Array<Text>, _>(text(|c| join(c.needs.iter().map(|n| n.as_str()))))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.shelter.clone()))
+    .bind::<Array<Text>, _>(text(|c| c.handling_province.to_string()))
+    .bind::<Array<Text>, _>(text(|c| c.funding_scope.as_str().to_owned()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.external_reference.clone()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.notes.clone()))
+    .bind::<Array<Bool>, _>(repeat)
+    .bind::<SqlUuid, _>(source)
+    .execute(conn)
+    .await?;
+    let after: Vec<serde_json::Value> = new
+        .iter()
+        .zip(numbers)
+        .map(|(c, n)| serde_json::json!({"case_number": n, "status": "registered", "record": c}))
+        .collect();
+    insert_history(conn, actor, ids, "created", &vec![None; ids.len()], &after).await
+}
+
+/// Appends one history entry per case.
+async fn insert_history(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    ids: &[Uuid],
+    action: &str,
+    before: &[Option<serde_json::Value>],
+    after: &[serde_json::Value],
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO case_history (case_id, actor_id, actor_name, agency_id, action, to_status, before, after) \
+         SELECT u.id, $4, $5, $6, $7, CASE WHEN $7 = 'created' THEN 'registered' END, u.before, u.after \
+         FROM unnest($1::uuid[], $2::jsonb[], $3::jsonb[]) AS u(id, before, after)",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Nullable<Jsonb>>, _>(before)
+    .bind::<Array<Jsonb>, _>(after)
+    .bind::<Nullable<SqlUuid>, _>(actor.id)
+    .bind::<Nullable<Text>, _>(&actor.name)
+    .bind::<Nullable<SqlUuid>, _>(actor.agency_id)
+    .bind::<Text, _>(action)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items.collect::<Vec<_>>().join(",")
+}
+
+/// A stored case and what a push says it now is.
+pub struct Update {
+    /// The case before.
+    pub before_case: CaseRow,
+    /// Its person before.
+    pub before_person: Person,
+    /// The pushed record.
+    pub new: ValidCase,
+}
+
+/// Applies changed records: persons, cases (version + 1) and `updated` history entries.
+pub async fn update_all(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    updates: &[Update],
+) -> QueryResult<()> {
+    if updates.is_empty() {
+        return Ok(());
+    }
+    let person_ids: Vec<Uuid> = updates.iter().map(|u| u.before_person.id).collect();
+    let opt =
+        |f: fn(&ValidCase) -> Option<String>| updates.iter().map(|u| f(&u.new)).collect::<Vec<_>>();
+    let text = |f: fn(&ValidCase) -> String| updates.iter().map(|u| f(&u.new)).collect::<Vec<_>>();
+    diesel::sql_query(
+        "UPDATE persons p SET full_name = u.name, nik = u.nik, passport_number = u.passport, sex = u.sex, \
+           birth_date = u.birth, birth_place = u.place, phone = u.phone, updated_at = now() \
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[]) \
+           AS u(id, name, nik, passport, sex, birth, place, phone) \
+         WHERE p.id = u.id AND (p.full_name, p.nik, p.passport_number, p.sex, p.birth_date, p.birth_place, p.phone) \
+           IS DISTINCT FROM (u.name, u.nik, u.passport, u.sex, u.birth, u.place, u.phone)",
+    )
+    .bind::<Array<SqlUuid>, _>(&person_ids)
+    .bind::<Array<Text>, _>(text(|c| c.person.full_name.clone()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.nik.clone()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.passport_number.clone()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.sex.map(|s| s.as_str().to_owned())))
+    .bind::<Array<Nullable<diesel::sql_types::Date>>, _>(updates.iter().map(|u| u.new.person.birth_date).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.birth_place.clone()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.phone.clone()))
+    .execute(conn)
+    .await?;
+    let ids: Vec<Uuid> = updates.iter().map(|u| u.before_case.id).collect();
+    diesel::sql_query(
+        "UPDATE cases c SET category = u.cat, trafficking_indicated = u.traf, arrived_at = u.arr, entry_point = u.ep, \
+           country_left = u.cl, documents = string_to_array(u.docs, ','), origin_region = u.orig, \
+           origin_province = split_part(u.orig, '.', 1), origin_address = u.addr, \
+           needs = string_to_array(u.needs, ','), shelter = u.shel, handling_province = u.hp, funding_scope = u.fs, \
+           notes = u.notes, version = c.version + 1, updated_at = now() \
+         FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], \
+           $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) \
+           AS u(id, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, notes) \
+         WHERE c.id = u.id",
+    )
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Text>, _>(text(|c| c.category.as_str().to_owned()))
+    .bind::<Array<Bool>, _>(updates.iter().map(|u| u.new.trafficking_indicated).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(updates.iter().map(|u| u.new.arrived_at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(text(|c| c.entry_point.as_str().to_owned()))
+    .bind::<Array<Text>, _>(text(|c| c.country_left.clone()))
+    .bind::<Array<Text>, _>(text(|c| join(c.documents.iter().map(|d| d.as_str()))))
+    .bind::<Array<Text>, _>(text(|c| c.origin_region.to_string()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.origin_address.clone()))
+    .bind::<Array<Text>, _>(text(|c| join(c.needs.iter().map(|n| n.as_str()))))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.shelter.clone()))
+    .bind::<Array<Text>, _>(text(|c| c.handling_province.to_string()))
+    .bind::<Array<Text>, _>(text(|c| c.funding_scope.as_str().to_owned()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.notes.clone()))
+    .execute(conn)
+    .await?;
+    let before: Vec<Option<serde_json::Value>> = updates
+        .iter()
+        .map(|u| Some(serde_json::json!({"case": u.before_case, "person": u.before_person})))
+        .collect();
+    let after: Vec<serde_json::Value> = updates
+        .iter()
+        .map(|u| serde_json::json!({"record": u.new}))
+        .collect();
+    insert_history(conn, actor, &ids, "updated", &before, &after).await
+}

@@ -1,0 +1,376 @@
+//! `POST/GET /api/v1/cases` and `GET/PATCH /api/v1/cases/{id}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::input::CaseInput;
+use super::model::{CaseCategory, EntryPoint, FundingScope};
+use super::queries::{self, CaseCursor, CaseFilter, CaseSort};
+use super::status::CaseStatus;
+use super::update::{CasePatch, apply_patch};
+use super::view::CaseView;
+use super::{store, write_access};
+use crate::access::Operation;
+use crate::audit::{self, Actor, Entry};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Query};
+use crate::http::idempotency;
+use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::regions::RegionCode;
+use crate::state::AppState;
+
+/// The response for one case, with its `ETag`.
+pub fn case_response(status: StatusCode, case: &CaseView) -> HttpResponse {
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header(("ETag", case.etag()));
+    if status == StatusCode::CREATED {
+        builder.insert_header(("Location", format!("/api/v1/cases/{}", case.id)));
+    }
+    builder.json(case)
+}
+
+/// Register a case.
+///
+/// Records one return of one person. The person is linked by NIK (or, without
+/// a NIK, by passport number) to earlier returns, and the case is then marked
+/// `repeat_return`. The status starts at `registered`; the funding scope
+/// follows from the origin and the handling province. Send an
+/// `Idempotency-Key` header to make retries safe: a repeat with the same key
+/// and body returns the first answer and creates nothing.
+#[utoipa::path(
+    tag = "cases",
+    operation_id = "create_case",
+    request_body = CaseInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of creating again")),
+    responses(
+        (status = 201, description = "The new case", body = CaseView,
+         headers(("ETag" = String, description = "The case's version"), ("Location" = String, description = "The case's address"))),
+    )
+)]
+#[post("/cases")]
+pub async fn create_case(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: Json<CaseInput>,
+) -> ApiResult<HttpResponse> {
+    if !caller.may(Operation::WriteCases) && !caller.may(Operation::PushCases) {
+        return Err(ApiError::forbidden(
+            "your roles in your agency do not allow cases.write or cases.push",
+        ));
+    }
+    let key = idempotency::key_of(&req)?;
+    let hash = idempotency::fingerprint(&body.0);
+    let agency_region = caller
+        .agency_region
+        .as_deref()
+        .and_then(|r| RegionCode::parse(r).ok());
+    let case = body
+        .0
+        .validate(Utc::now(), agency_region.as_ref())
+        .map_err(ApiError::validation)?;
+    write_access::check_handling_province(&caller, &case.handling_province)?;
+    let actor = Actor::from(&caller);
+    let mut conn = state.pool.get().await?;
+    let outcome = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            if let Some(key) = &key
+                && let Some(replay) =
+                    idempotency::claim(conn, caller.principal_id, key, &hash).await?
+            {
+                return Ok(Err(replay));
+            }
+            let view = store::insert_case(conn, &actor, caller.agency_id, &case).await?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::change("case.create", "case", view.id, None::<&()>, Some(&view)),
+            )
+            .await?;
+            if let Some(key) = &key {
+                let body = serde_json::to_value(&view).map_err(ApiError::internal)?;
+                let location = format!("/api/v1/cases/{}", view.id);
+                idempotency::store(conn, caller.principal_id, key, 201, &body, Some(&location))
+                    .await?;
+            }
+            Ok(Ok(view))
+        })
+        .await?;
+    Ok(match outcome {
+        Ok(view) => case_response(StatusCode::CREATED, &view),
+        Err(replay) => {
+            let mut builder =
+                HttpResponse::build(StatusCode::from_u16(replay.status).unwrap_or(StatusCode::OK));
+            if let Some(location) = replay.location {
+                builder.insert_header(("Location", location));
+            }
+            if let Some(version) = replay.body.get("version") {
+                builder.insert_header(("ETag", format!("\"{version}\"")));
+            }
+            builder
+                .insert_header(("Idempotent-Replayed", "true"))
+                .json(replay.body)
+        }
+    })
+}
+
+/// Get a case.
+///
+/// The case with its person. The `ETag` header carries its version: send it
+/// back as `If-Match` to update. A case outside the caller's scope answers
+/// 404, exactly like one that does not exist.
+#[utoipa::path(
+    tag = "cases",
+    operation_id = "get_case",
+    params(("id" = Uuid, Path, description = "The case's id")),
+    responses((status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The case's version"))))
+)]
+#[get("/cases/{id}")]
+pub async fn get_case(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ReadCases)?;
+    let case = queries::find(&mut *state.pool.get().await?, &caller.case_scope(), *id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(case_response(StatusCode::OK, &case))
+}
+
+/// The answer for a case that does not exist or is outside the caller's scope.
+pub fn not_found() -> ApiError {
+    ApiError::not_found("there is no such case, or it is not yours to see")
+}
+
+/// Filters and paging of `GET /api/v1/cases`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseListQuery {
+    /// Statuses, comma separated (`sheltered,assessed`).
+    #[param(example = "ready_for_transfer")]
+    pub status: Option<String>,
+    /// Category.
+    pub category: Option<CaseCategory>,
+    /// Region of origin: a regency (`61.71`), or a province (`61`) for all its regencies.
+    #[param(example = "61.71")]
+    pub origin_region: Option<String>,
+    /// Funding scope.
+    pub funding_scope: Option<FundingScope>,
+    /// Entry point.
+    pub entry_point: Option<EntryPoint>,
+    /// Arrived on or after this date.
+    pub arrived_from: Option<chrono::NaiveDate>,
+    /// Arrived on or before this date.
+    pub arrived_to: Option<chrono::NaiveDate>,
+    /// The agency that registered or pushed the case.
+    pub source_agency_id: Option<Uuid>,
+    /// The province handling the case.
+    pub handling_province: Option<String>,
+    /// Only repeat returns (`true`) or first returns (`false`).
+    pub repeat_return: Option<bool>,
+    /// Search name (tolerating spelling variants), NIK, passport or case number.
+    #[param(example = "siti nurhalisa")]
+    pub q: Option<String>,
+    /// Order: `-arrived_at` (default), `arrived_at`, `-created_at`, `created_at`, `full_name`, `-full_name`.
+    pub sort: Option<CaseSort>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also count every matching case (`total`); costs a second query.
+    pub with_total: Option<bool>,
+}
+
+impl CaseListQuery {
+    /// The filter these parameters describe.
+    pub fn filter(&self) -> ApiResult<CaseFilter> {
+        let status = match &self.status {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| {
+                    s.trim()
+                        .parse::<CaseStatus>()
+                        .map_err(|e| ApiError::bad_parameter("status", e))
+                })
+                .collect::<ApiResult<Vec<_>>>()?,
+        };
+        let region = |name: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(RegionCode::parse)
+                .transpose()
+                .map_err(|e| ApiError::bad_parameter(name, e))
+        };
+        let handling_province = region("handling_province", &self.handling_province)?;
+        if let (Some(from), Some(to)) = (self.arrived_from, self.arrived_to)
+            && from > to
+        {
+            return Err(ApiError::bad_parameter(
+                "arrived_from",
+                "is after arrived_to",
+            ));
+        }
+        Ok(CaseFilter {
+            status,
+            category: self.category,
+            origin: region("origin_region", &self.origin_region)?,
+            funding_scope: self.funding_scope,
+            entry_point: self.entry_point,
+            arrived_from: self.arrived_from,
+            arrived_to: self.arrived_to,
+            source_agency_id: self.source_agency_id,
+            text: self
+                .q
+                .as_deref()
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+                .map(str::to_owned),
+            handling_province: handling_province.map(|p| p.province().to_string()),
+            repeat_return: self.repeat_return,
+            person_id: None,
+        })
+    }
+}
+
+/// List cases.
+///
+/// The cases the caller may see, filtered and sorted, a page at a time
+/// (keyset pagination: pass `next_cursor` as `cursor`). Every filter is
+/// backed by an index.
+#[utoipa::path(
+    tag = "cases",
+    operation_id = "list_cases",
+    params(CaseListQuery),
+    responses((status = 200, description = "A page of cases", body = Page<CaseView>))
+)]
+#[get("/cases")]
+pub async fn list_cases(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<CaseListQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ReadCases)?;
+    let filter = query.filter()?;
+    let sort = query.sort.unwrap_or_default();
+    let limit = page_limit(query.limit, 50, 500)?;
+    let cursor = query
+        .cursor
+        .as_deref()
+        .map(decode_cursor::<CaseCursor>)
+        .transpose()?;
+    if cursor.as_ref().is_some_and(|c| c.sort != sort) {
+        return Err(ApiError::bad_parameter(
+            "cursor",
+            "belongs to a list in another order",
+        ));
+    }
+    let scope = caller.case_scope();
+    let mut conn = state.pool.get().await?;
+    let rows = queries::list(
+        &mut conn,
+        &scope,
+        &filter,
+        sort,
+        cursor.as_ref(),
+        limit as i64 + 1,
+    )
+    .await?;
+    let mut page = Page::from_rows(rows, limit, |c| queries::cursor_after(c, sort));
+    if query.with_total == Some(true) {
+        page.total = Some(queries::count(&mut conn, &scope, &filter).await?);
+    }
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The version an `If-Match` header names.
+pub fn if_match_version(req: &HttpRequest) -> ApiResult<i32> {
+    let value = req
+        .headers()
+        .get("If-Match")
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "send If-Match with the ETag of the version you are changing",
+            )
+        })?
+        .to_str()
+        .unwrap_or_default();
+    value
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .map_err(|_| ApiError::bad_parameter("If-Match", "is not an ETag this API gave out"))
+}
+
+/// Update a case.
+///
+/// Changes the given fields (absent fields stay, `null` clears an optional
+/// one), checked by the same rules as a new case. Needs `If-Match` with the
+/// `ETag` of the version being changed: 412 when someone changed the case in
+/// between, 428 without it. Status changes go through
+/// `POST /api/v1/cases/{id}/transitions`.
+#[utoipa::path(
+    tag = "cases",
+    operation_id = "update_case",
+    params(
+        ("id" = Uuid, Path, description = "The case's id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = CasePatch,
+    responses(
+        (status = 200, description = "The changed case", body = CaseView, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "The NIK belongs to another person", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The case changed since that ETag", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/cases/{id}")]
+pub async fn update_case(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<CasePatch>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::WriteCases)?;
+    let expected = if_match_version(&req)?;
+    let scope = caller.case_scope();
+    let actor = Actor::from(&caller);
+    let patch = body.0;
+    let mut conn = state.pool.get().await?;
+    let case = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let before = queries::find_for_update(conn, &scope, *id)
+                .await?
+                .ok_or_else(not_found)?;
+            if before.version != expected {
+                return Err(ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    format!(
+                        "the case is at version {}, not {expected}; read it again",
+                        before.version
+                    ),
+                ));
+            }
+            let after = apply_patch(conn, &actor, &before, patch).await?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::change("case.update", "case", after.id, Some(&before), Some(&after)),
+            )
+            .await?;
+            Ok(after)
+        })
+        .await?;
+    Ok(case_response(StatusCode::OK, &case))
+}

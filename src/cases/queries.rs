@@ -1,0 +1,285 @@
+//! Reading cases, always within the caller's scope: the scope is part of the
+//! `WHERE` clause, so a case outside it is never read.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::model::{CaseCategory, EntryPoint, FundingScope};
+use super::status::CaseStatus;
+use super::view::{CaseRow, CaseView, Person};
+use crate::access::CaseScope;
+use crate::schema::{cases, persons};
+
+type Joined = diesel::dsl::InnerJoin<cases::table, persons::table>;
+type Selection = (
+    diesel::dsl::AsSelect<CaseRow, Pg>,
+    diesel::dsl::AsSelect<Person, Pg>,
+);
+type Boxed<'a> = diesel::helper_types::IntoBoxed<'a, diesel::dsl::Select<Joined, Selection>, Pg>;
+
+/// The joined rows of a case query.
+fn base<'a>() -> Boxed<'a> {
+    cases::table
+        .inner_join(persons::table)
+        .select((CaseRow::as_select(), Person::as_select()))
+        .into_boxed()
+}
+
+/// Adds the scope to a query on cases.
+pub fn scoped<'a>(query: Boxed<'a>, scope: &CaseScope) -> Boxed<'a> {
+    match scope.clone() {
+        CaseScope::All => query,
+        CaseScope::HandledInProvince(p) => query.filter(cases::handling_province.eq(p)),
+        CaseScope::OriginRegency(r) => query.filter(cases::origin_region.eq(r)),
+        CaseScope::PushedBy(a) => query.filter(cases::source_agency_id.eq(a)),
+        CaseScope::Nothing => query.filter(sql::<Bool>("false")),
+    }
+}
+
+/// A case the caller may see, with its person.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    scope: &CaseScope,
+    id: Uuid,
+) -> QueryResult<Option<CaseView>> {
+    let row: Option<(CaseRow, Person)> = scoped(base(), scope)
+        .filter(cases::id.eq(id))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(c, p)| CaseView::new(c, p)))
+}
+
+/// A case the caller may see, locked for an update in the current transaction.
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    scope: &CaseScope,
+    id: Uuid,
+) -> QueryResult<Option<CaseView>> {
+    let locked: Option<Uuid> = cases::table
+        .find(id)
+        .select(cases::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    match locked {
+        Some(_) => find(conn, scope, id).await,
+        None => Ok(None),
+    }
+}
+
+/// How a case list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum CaseSort {
+    /// Newest arrival first (the default).
+    #[default]
+    #[serde(rename = "-arrived_at")]
+    ArrivedDesc,
+    /// Oldest arrival first.
+    #[serde(rename = "arrived_at")]
+    ArrivedAsc,
+    /// Newest record first.
+    #[serde(rename = "-created_at")]
+    CreatedDesc,
+    /// Oldest record first.
+    #[serde(rename = "created_at")]
+    CreatedAsc,
+    /// By name, A to Z.
+    #[serde(rename = "full_name")]
+    NameAsc,
+    /// By name, Z to A.
+    #[serde(rename = "-full_name")]
+    NameDesc,
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseCursor {
+    /// The sort the cursor belongs to.
+    pub sort: CaseSort,
+    /// The sort key of the last case (a time or a name).
+    pub key: String,
+    /// The last case's id.
+    pub id: Uuid,
+}
+
+/// Filters of the case list; every one is backed by an index.
+#[derive(Debug, Default, Clone)]
+pub struct CaseFilter {
+    /// Statuses (any of).
+    pub status: Vec<CaseStatus>,
+    /// Category.
+    pub category: Option<CaseCategory>,
+    /// A regency, or every regency of a province.
+    pub origin: Option<crate::regions::RegionCode>,
+    /// Funding scope.
+    pub funding_scope: Option<FundingScope>,
+    /// Entry point.
+    pub entry_point: Option<EntryPoint>,
+    /// Arrived on or after.
+    pub arrived_from: Option<NaiveDate>,
+    /// Arrived on or before.
+    pub arrived_to: Option<NaiveDate>,
+    /// Source agency.
+    pub source_agency_id: Option<Uuid>,
+    /// Text: name (spelling-tolerant), NIK, passport or case number.
+    pub text: Option<String>,
+    /// Handling province.
+    pub handling_province: Option<String>,
+    /// Only repeat returns.
+    pub repeat_return: Option<bool>,
+    /// Only the cases of this person.
+    pub person_id: Option<Uuid>,
+}
+
+fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
+    let mut q = scoped(base(), scope);
+    if !f.status.is_empty() {
+        q = q.filter(cases::status.eq_any(f.status.clone()));
+    }
+    if let Some(v) = f.category {
+        q = q.filter(cases::category.eq(v));
+    }
+    if let Some(origin) = &f.origin {
+        q = if origin.is_province() {
+            q.filter(cases::origin_province.eq(origin.as_str().to_owned()))
+        } else {
+            q.filter(cases::origin_region.eq(origin.as_str().to_owned()))
+        };
+    }
+    if let Some(v) = f.funding_scope {
+        q = q.filter(cases::funding_scope.eq(v));
+    }
+    if let Some(v) = f.entry_point {
+        q = q.filter(cases::entry_point.eq(v));
+    }
+    if let Some(d) = f.arrived_from {
+        q = q.filter(cases::arrived_at.ge(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()));
+    }
+    if let Some(d) = f.arrived_to {
+        let next = d
+            .succ_opt()
+            .unwrap_or(d)
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc();
+        q = q.filter(cases::arrived_at.lt(next));
+    }
+    if let Some(v) = f.source_agency_id {
+        q = q.filter(cases::source_agency_id.eq(v));
+    }
+    if let Some(v) = &f.handling_province {
+        q = q.filter(cases::handling_province.eq(v.clone()));
+    }
+    if let Some(v) = f.person_id {
+        q = q.filter(cases::person_id.eq(v));
+    }
+    if let Some(v) = f.repeat_return {
+        q = q.filter(cases::repeat_return.eq(v));
+    }
+    if let Some(text) = &f.text {
+        let like = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        q = q.filter(
+            sql::<Bool>("(persons.full_name % ")
+                .bind::<Text, _>(text.clone())
+                .sql(" OR persons.full_name ILIKE ")
+                .bind::<Text, _>(like.clone())
+                .sql(" OR persons.nik = ")
+                .bind::<Text, _>(digits.clone())
+                .sql(" OR persons.passport_number = ")
+                .bind::<Text, _>(digits.to_uppercase())
+                .sql(" OR cases.case_number ILIKE ")
+                .bind::<Text, _>(like)
+                .sql(")"),
+        );
+    }
+    q
+}
+
+/// A page of cases, sorted, after `cursor`. Asks for `limit` rows.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    scope: &CaseScope,
+    filter: &CaseFilter,
+    sort: CaseSort,
+    cursor: Option<&CaseCursor>,
+    limit: i64,
+) -> QueryResult<Vec<CaseView>> {
+    let mut q = filtered(scope, filter);
+    let (column, descending) = match sort {
+        CaseSort::ArrivedDesc => ("cases.arrived_at", true),
+        CaseSort::ArrivedAsc => ("cases.arrived_at", false),
+        CaseSort::CreatedDesc => ("cases.created_at", true),
+        CaseSort::CreatedAsc => ("cases.created_at", false),
+        CaseSort::NameAsc => ("persons.full_name", false),
+        CaseSort::NameDesc => ("persons.full_name", true),
+    };
+    if let Some(c) = cursor {
+        let op = if descending { "<" } else { ">" };
+        let head = format!("({column}, cases.id) {op} (");
+        q = if matches!(sort, CaseSort::NameAsc | CaseSort::NameDesc) {
+            q.filter(
+                sql::<Bool>(&head)
+                    .bind::<Text, _>(c.key.clone())
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(c.id)
+                    .sql(")"),
+            )
+        } else {
+            let at: DateTime<Utc> = c.key.parse().unwrap_or_default();
+            q.filter(
+                sql::<Bool>(&head)
+                    .bind::<Timestamptz, _>(at)
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(c.id)
+                    .sql(")"),
+            )
+        };
+    }
+    q = match sort {
+        CaseSort::ArrivedDesc => q.order((cases::arrived_at.desc(), cases::id.desc())),
+        CaseSort::ArrivedAsc => q.order((cases::arrived_at.asc(), cases::id.asc())),
+        CaseSort::CreatedDesc => q.order((cases::created_at.desc(), cases::id.desc())),
+        CaseSort::CreatedAsc => q.order((cases::created_at.asc(), cases::id.asc())),
+        CaseSort::NameAsc => q.order((persons::full_name.asc(), cases::id.asc())),
+        CaseSort::NameDesc => q.order((persons::full_name.desc(), cases::id.desc())),
+    };
+    let rows: Vec<(CaseRow, Person)> = q.limit(limit).load(conn).await?;
+    Ok(rows.into_iter().map(|(c, p)| CaseView::new(c, p)).collect())
+}
+
+/// The cursor that continues after `case` in `sort` order.
+pub fn cursor_after(case: &CaseView, sort: CaseSort) -> CaseCursor {
+    let key = match sort {
+        CaseSort::ArrivedDesc | CaseSort::ArrivedAsc => case.arrived_at.to_rfc3339(),
+        CaseSort::CreatedDesc | CaseSort::CreatedAsc => case.created_at.to_rfc3339(),
+        CaseSort::NameAsc | CaseSort::NameDesc => case.person.full_name.clone(),
+    };
+    CaseCursor {
+        sort,
+        key,
+        id: case.id,
+    }
+}
+
+/// How many cases match the filters (for `with_total=true`).
+pub async fn count(
+    conn: &mut AsyncPgConnection,
+    scope: &CaseScope,
+    filter: &CaseFilter,
+) -> QueryResult<i64> {
+    filtered(scope, filter).count().get_result(conn).await
+}

@@ -1,0 +1,282 @@
+//! Writing cases: linking the person, numbering, history. Every function takes
+//! the connection of the caller's transaction, so a change, its history entry
+//! and its audit entry commit together.
+
+use chrono::{Datelike, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::input::{ValidCase, ValidPerson};
+use super::status::CaseStatus;
+use super::view::{CaseRow, CaseView, Person};
+use crate::audit::Actor;
+use crate::schema::{case_history, case_number_counters, cases, persons};
+
+/// What a history entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryAction {
+    /// The case was recorded.
+    Created,
+    /// Fields changed.
+    Updated,
+    /// The status changed.
+    StatusChanged,
+}
+
+impl HistoryAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::StatusChanged => "status_changed",
+        }
+    }
+}
+
+/// One entry of a case's history, to be written.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry<'a> {
+    /// The case.
+    pub case_id: Uuid,
+    /// What happened.
+    pub action: HistoryAction,
+    /// For status changes: from.
+    pub from_status: Option<CaseStatus>,
+    /// For status changes: to.
+    pub to_status: Option<CaseStatus>,
+    /// Why.
+    pub reason: Option<&'a str>,
+    /// The case before.
+    pub before: Option<serde_json::Value>,
+    /// The case after.
+    pub after: Option<serde_json::Value>,
+}
+
+/// Appends to a case's history.
+pub async fn record_history(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    entry: HistoryEntry<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(case_history::table)
+        .values((
+            case_history::case_id.eq(entry.case_id),
+            case_history::actor_id.eq(actor.id),
+            case_history::actor_name.eq(&actor.name),
+            case_history::agency_id.eq(actor.agency_id),
+            case_history::action.eq(entry.action.as_str()),
+            case_history::from_status.eq(entry.from_status.map(|s| s.as_str())),
+            case_history::to_status.eq(entry.to_status.map(|s| s.as_str())),
+            case_history::reason.eq(entry.reason),
+            case_history::before.eq(entry.before),
+            case_history::after.eq(entry.after),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The JSON of a value for history and audit entries.
+pub fn snapshot<T: Serialize>(value: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// Finds the person a new case belongs to — by NIK, else by passport — or
+/// records a new one. Returns the person's id and whether they returned before.
+pub async fn resolve_person(
+    conn: &mut AsyncPgConnection,
+    person: &ValidPerson,
+) -> QueryResult<(Uuid, bool)> {
+    let existing: Option<Uuid> = match (&person.nik, &person.passport_number) {
+        (Some(nik), _) => persons::table
+            .filter(persons::nik.eq(nik))
+            .select(persons::id)
+            .first(conn)
+            .await
+            .optional()?,
+        (None, Some(passport)) => persons::table
+            .filter(persons::passport_number.eq(passport))
+            .order(persons::created_at.desc())
+            .select(persons::id)
+            .first(conn)
+            .await
+            .optional()?,
+        (None, None) => None,
+    };
+    if let Some(id) = existing {
+        fill_missing_identity(conn, id, person).await?;
+        let returned_before: bool = diesel::select(diesel::dsl::exists(
+            cases::table.filter(cases::person_id.eq(id)),
+        ))
+        .get_result(conn)
+        .await?;
+        return Ok((id, returned_before));
+    }
+    let inserted: Option<Uuid> = diesel::insert_into(persons::table)
+        .values((
+            persons::full_name.eq(&person.full_name),
+            persons::nik.eq(&person.nik),
+            persons::passport_number.eq(&person.passport_number),
+            persons::sex.eq(person.sex.map(|s| s.as_str())),
+            persons::birth_date.eq(person.birth_date),
+            persons::birth_place.eq(&person.birth_place),
+            persons::phone.eq(&person.phone),
+        ))
+        .on_conflict_do_nothing()
+        .returning(persons::id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    match inserted {
+        Some(id) => Ok((id, false)),
+        // Another request recorded the same NIK a moment ago: link to it.
+        None => Box::pin(resolve_person(conn, person)).await,
+    }
+}
+
+/// Adds identity details a person record lacks (never overwrites what is there).
+async fn fill_missing_identity(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    person: &ValidPerson,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE persons SET \
+           passport_number = COALESCE(passport_number, $2), sex = COALESCE(sex, $3), \
+           birth_date = COALESCE(birth_date, $4), birth_place = COALESCE(birth_place, $5), \
+           phone = COALESCE($6, phone), updated_at = now() \
+         WHERE id = $1 AND (passport_number IS NULL AND $2 IS NOT NULL OR sex IS NULL AND $3 IS NOT NULL \
+           OR birth_date IS NULL AND $4 IS NOT NULL OR birth_place IS NULL AND $5 IS NOT NULL \
+           OR $6 IS NOT NULL AND phone IS DISTINCT FROM $6)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&person.passport_number)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(person.sex.map(|s| s.as_str()))
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Date>, _>(person.birth_date)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&person.birth_place)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&person.phone)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Hands out `count` case numbers for `year`: `PLG-<year>-<serial>`.
+pub async fn next_case_numbers(
+    conn: &mut AsyncPgConnection,
+    year: i32,
+    count: i32,
+) -> QueryResult<Vec<String>> {
+    let last: i32 = diesel::insert_into(case_number_counters::table)
+        .values((
+            case_number_counters::year.eq(year),
+            case_number_counters::last.eq(count),
+        ))
+        .on_conflict(case_number_counters::year)
+        .do_update()
+        .set(case_number_counters::last.eq(case_number_counters::last + count))
+        .returning(case_number_counters::last)
+        .get_result(conn)
+        .await?;
+    Ok((last - count + 1..=last)
+        .map(|n| format_case_number(year, n))
+        .collect())
+}
+
+/// The case number of serial `n` in `year`.
+pub fn format_case_number(year: i32, n: i32) -> String {
+    format!("PLG-{year}-{n:06}")
+}
+
+/// Records a new case from `source_agency`, with its history entry.
+pub async fn insert_case(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    source_agency: Uuid,
+    case: &ValidCase,
+) -> QueryResult<CaseView> {
+    let (person_id, returned_before) = resolve_person(conn, &case.person).await?;
+    let number = next_case_numbers(conn, case.arrived_at.year(), 1)
+        .await?
+        .remove(0);
+    let row: CaseRow = diesel::insert_into(cases::table)
+        .values((
+            cases::case_number.eq(number),
+            cases::person_id.eq(person_id),
+            cases::category.eq(case.category),
+            cases::trafficking_indicated.eq(case.trafficking_indicated),
+            cases::arrived_at.eq(case.arrived_at),
+            cases::entry_point.eq(case.entry_point),
+            cases::country_left.eq(&case.country_left),
+            cases::documents.eq(&case.documents),
+            cases::origin_region.eq(case.origin_region.as_str()),
+            cases::origin_province.eq(case.origin_region.province().as_str().to_owned()),
+            cases::origin_address.eq(&case.origin_address),
+            cases::needs.eq(&case.needs),
+            cases::shelter.eq(&case.shelter),
+            cases::status.eq(CaseStatus::Registered),
+            cases::handling_province.eq(case.handling_province.as_str()),
+            cases::funding_scope.eq(case.funding_scope),
+            cases::source_agency_id.eq(source_agency),
+            cases::external_reference.eq(&case.external_reference),
+            cases::notes.eq(&case.notes),
+            cases::repeat_return.eq(returned_before),
+        ))
+        .returning(CaseRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let person: Person = persons::table
+        .find(person_id)
+        .select(Person::as_select())
+        .first(conn)
+        .await?;
+    let view = CaseView::new(row, person);
+    record_history(
+        conn,
+        actor,
+        HistoryEntry {
+            case_id: view.id,
+            action: HistoryAction::Created,
+            from_status: None,
+            to_status: Some(CaseStatus::Registered),
+            reason: None,
+            before: None,
+            after: snapshot(&view),
+        },
+    )
+    .await?;
+    Ok(view)
+}
+
+/// Moves a case to `to` (already checked against the state machine), with a history entry.
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    case: &CaseView,
+    to: CaseStatus,
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(case.id))
+        .set((
+            cases::status.eq(to),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await?;
+    record_history(
+        conn,
+        actor,
+        HistoryEntry {
+            case_id: case.id,
+            action: HistoryAction::StatusChanged,
+            from_status: Some(case.status),
+            to_status: Some(to),
+            reason,
+            before: None,
+            after: None,
+        },
+    )
+    .await
+}

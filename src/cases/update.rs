@@ -1,0 +1,240 @@
+//! Changing a case: the patch is laid over the current case and the result
+//! checked by the same rules as a new case.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::input::{CaseInput, PersonInput, ValidCase};
+use super::model::{CaseCategory, DocumentKind, EntryPoint, Need, Sex};
+use super::store::{HistoryAction, HistoryEntry, record_history, snapshot};
+use super::view::{CaseView, Person};
+use crate::audit::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::http::patch::double_option;
+use crate::schema::{cases, persons};
+
+/// Changes to the person; absent fields stay, `null` clears.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonPatch {
+    /// Full name.
+    pub full_name: Option<String>,
+    /// NIK.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub nik: Option<Option<String>>,
+    /// Passport or SPLP number.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub passport_number: Option<Option<String>>,
+    /// Sex.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Sex>)]
+    pub sex: Option<Option<Sex>>,
+    /// Birth date.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub birth_date: Option<Option<NaiveDate>>,
+    /// Place of birth.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub birth_place: Option<Option<String>>,
+    /// Telephone.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+}
+
+/// Changes to a case; absent fields stay, `null` clears an optional one.
+/// The handling province, source and external reference never change.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"shelter": "RPTC Pontianak", "needs": ["health", "psychosocial"], "person": {"phone": "+6281234567890"}}))]
+pub struct CasePatch {
+    /// Changes to the person.
+    pub person: Option<PersonPatch>,
+    /// Category.
+    pub category: Option<CaseCategory>,
+    /// Signs of trafficking.
+    pub trafficking_indicated: Option<bool>,
+    /// Arrival time.
+    pub arrived_at: Option<DateTime<Utc>>,
+    /// Entry point.
+    pub entry_point: Option<EntryPoint>,
+    /// Country left.
+    pub country_left: Option<String>,
+    /// Documents held (replaces the list).
+    pub documents: Option<Vec<DocumentKind>>,
+    /// Regency of origin.
+    pub origin_region: Option<String>,
+    /// Address of origin.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub origin_address: Option<Option<String>>,
+    /// Needs (replaces the list).
+    pub needs: Option<Vec<Need>>,
+    /// Shelter.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub shelter: Option<Option<String>>,
+    /// Notes.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+}
+
+/// The case as an input, so that a patch can be checked like a new case.
+fn as_input(case: &CaseView) -> CaseInput {
+    let p = &case.person;
+    CaseInput {
+        person: PersonInput {
+            full_name: p.full_name.clone(),
+            nik: p.nik.clone(),
+            passport_number: p.passport_number.clone(),
+            sex: p.sex,
+            birth_date: p.birth_date,
+            birth_place: p.birth_place.clone(),
+            phone: p.phone.clone(),
+        },
+        category: case.category,
+        trafficking_indicated: case.trafficking_indicated,
+        arrived_at: case.arrived_at,
+        entry_point: case.entry_point,
+        country_left: case.country_left.clone(),
+        documents: case.documents.clone(),
+        origin_region: case.origin_region.clone(),
+        origin_address: case.origin_address.clone(),
+        needs: case.needs.clone(),
+        shelter: case.shelter.clone(),
+        handling_province: Some(case.handling_province.clone()),
+        external_reference: case.external_reference.clone(),
+        notes: case.notes.clone(),
+    }
+}
+
+/// Lays `patch` over `case`.
+fn overlay(mut input: CaseInput, patch: CasePatch) -> CaseInput {
+    if let Some(p) = patch.person {
+        let person = &mut input.person;
+        if let Some(v) = p.full_name {
+            person.full_name = v;
+        }
+        if let Some(v) = p.nik {
+            person.nik = v;
+        }
+        if let Some(v) = p.passport_number {
+            person.passport_number = v;
+        }
+        if let Some(v) = p.sex {
+            person.sex = v;
+        }
+        if let Some(v) = p.birth_date {
+            person.birth_date = v;
+        }
+        if let Some(v) = p.birth_place {
+            person.birth_place = v;
+        }
+        if let Some(v) = p.phone {
+            person.phone = v;
+        }
+    }
+    macro_rules! take {
+        ($($field:ident),*) => {$(if let Some(v) = patch.$field { input.$field = v; })*};
+    }
+    take!(
+        category,
+        trafficking_indicated,
+        arrived_at,
+        entry_point,
+        country_left,
+        documents,
+        origin_region,
+        origin_address,
+        needs,
+        shelter,
+        notes
+    );
+    input
+}
+
+/// Applies a patch to a locked case: validates, writes person and case, and
+/// records the change in the case's history. Returns the case after.
+pub async fn apply_patch(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    before: &CaseView,
+    patch: CasePatch,
+) -> ApiResult<CaseView> {
+    let valid: ValidCase = overlay(as_input(before), patch)
+        .validate(Utc::now(), None)
+        .map_err(ApiError::validation)?;
+    let p = &valid.person;
+    if let Some(nik) = &p.nik {
+        let owner: Option<uuid::Uuid> = persons::table
+            .filter(persons::nik.eq(nik).and(persons::id.ne(before.person.id)))
+            .select(persons::id)
+            .first(conn)
+            .await
+            .optional()?;
+        if let Some(owner) = owner {
+            return Err(ApiError::conflict(format!(
+                "NIK {nik} belongs to another person ({owner}); this case cannot take it"
+            ))
+            .with_extension("person_id", serde_json::json!(owner)));
+        }
+    }
+    let person: Person = diesel::update(persons::table.find(before.person.id))
+        .set((
+            persons::full_name.eq(&p.full_name),
+            persons::nik.eq(&p.nik),
+            persons::passport_number.eq(&p.passport_number),
+            persons::sex.eq(p.sex.map(|s| s.as_str())),
+            persons::birth_date.eq(p.birth_date),
+            persons::birth_place.eq(&p.birth_place),
+            persons::phone.eq(&p.phone),
+            persons::updated_at.eq(Utc::now()),
+        ))
+        .returning(Person::as_returning())
+        .get_result(conn)
+        .await?;
+    let row = diesel::update(cases::table.find(before.id))
+        .set((
+            cases::category.eq(valid.category),
+            cases::trafficking_indicated.eq(valid.trafficking_indicated),
+            cases::arrived_at.eq(valid.arrived_at),
+            cases::entry_point.eq(valid.entry_point),
+            cases::country_left.eq(&valid.country_left),
+            cases::documents.eq(&valid.documents),
+            cases::origin_region.eq(valid.origin_region.as_str()),
+            cases::origin_province.eq(valid.origin_region.province().as_str().to_owned()),
+            cases::origin_address.eq(&valid.origin_address),
+            cases::needs.eq(&valid.needs),
+            cases::shelter.eq(&valid.shelter),
+            cases::funding_scope.eq(valid.funding_scope),
+            cases::notes.eq(&valid.notes),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(Utc::now()),
+        ))
+        .returning(super::view::CaseRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let after = CaseView::new(row, person);
+    record_history(
+        conn,
+        actor,
+        HistoryEntry {
+            case_id: after.id,
+            action: HistoryAction::Updated,
+            from_status: None,
+            to_status: None,
+            reason: None,
+            before: snapshot(before),
+            after: snapshot(&after),
+        },
+    )
+    .await?;
+    Ok(after)
+}
