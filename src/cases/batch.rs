@@ -323,10 +323,10 @@ async fn apply(
     dry_run: bool,
 ) -> ApiResult<()> {
     let references: Vec<&str> = valid.iter().map(|v| v.reference.as_str()).collect();
+    let ids = bulk_sql::cases_by_reference(conn, source, &references).await?;
     let existing: Vec<(CaseRow, Person)> = cases::table
         .inner_join(persons::table)
-        .filter(cases::source_agency_id.eq(source))
-        .filter(cases::external_reference.eq_any(&references))
+        .filter(cases::id.eq_any(&ids))
         .select((CaseRow::as_select(), Person::as_select()))
         .load(conn)
         .await?;

@@ -23,6 +23,30 @@ pub async fn lock_source(conn: &mut AsyncPgConnection, source: Uuid) -> QueryRes
         .map(drop)
 }
 
+/// The ids of the cases `source` pushed under these references. A join with
+/// the unnested list makes one index lookup per reference, whatever the
+/// table's statistics say.
+pub async fn cases_by_reference(
+    conn: &mut AsyncPgConnection,
+    source: Uuid,
+    references: &[&str],
+) -> QueryResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Id> = diesel::sql_query(
+        "SELECT c.id FROM unnest($2::text[]) AS r(reference) \
+         JOIN cases c ON c.source_agency_id = $1 AND c.external_reference = r.reference",
+    )
+    .bind::<SqlUuid, _>(source)
+    .bind::<Array<Text>, _>(references)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 /// The person of each new case: found by NIK, else by passport, else new.
 /// New persons are inserted in one statement.
 pub async fn resolve_persons(
@@ -136,7 +160,8 @@ pub async fn persons_with_cases(
         .collect())
 }
 
-/// Inserts new cases and their `created` history entries.
+/// Inserts new cases and, in the same statement, their `created` history
+/// entries (the stored row as JSON).
 #[expect(clippy::too_many_arguments, reason = "one column per argument")]
 pub async fn insert_cases(
     conn: &mut AsyncPgConnection,
@@ -151,8 +176,8 @@ pub async fn insert_cases(
     let text = |f: fn(&ValidCase) -> String| new.iter().map(|c| f(c)).collect::<Vec<_>>();
     let opt = |f: fn(&ValidCase) -> Option<String>| new.iter().map(|c| f(c)).collect::<Vec<_>>();
     diesel::sql_query(
-        "INSERT INTO cases (id, case_number, person_id, category, trafficking_indicated, arrived_at, entry_point, \
-           country_left, documents, origin_region, origin_province, origin_address, needs, shelter, status, \
+        "WITH inserted AS (INSERT INTO cases (id, case_number, person_id, category, trafficking_indicated, arrived_at, \
+           entry_point, country_left, documents, origin_region, origin_province, origin_address, needs, shelter, status, \
            handling_province, funding_scope, source_agency_id, external_reference, notes, repeat_return) \
          SELECT u.id, u.num, u.pid, u.cat, u.traf, u.arr, u.ep, u.cl, string_to_array(u.docs, ','), u.orig, \
            split_part(u.orig, '.', 1), u.addr, string_to_array(u.needs, ','), u.shel, 'registered', u.hp, u.fs, \
@@ -160,7 +185,10 @@ pub async fn insert_cases(
          FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::bool[], $6::timestamptz[], $7::text[], \
            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], \
            $16::text[], $17::text[], $18::bool[]) \
-           AS u(id, num, pid, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, ref, notes, rep)",
+           AS u(id, num, pid, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, ref, notes, rep) \
+           RETURNING *) \
+         INSERT INTO case_history (case_id, actor_id, actor_name, agency_id, action, to_status, after) \
+         SELECT inserted.id, $20, $21, $22, 'created', 'registered', to_jsonb(inserted) FROM inserted",
     )
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Array<Text>, _>(numbers)
@@ -181,14 +209,12 @@ pub async fn insert_cases(
     .bind::<Array<Nullable<Text>>, _>(opt(|c| c.notes.clone()))
     .bind::<Array<Bool>, _>(repeat)
     .bind::<SqlUuid, _>(source)
+    .bind::<Nullable<SqlUuid>, _>(actor.id)
+    .bind::<Nullable<Text>, _>(&actor.name)
+    .bind::<Nullable<SqlUuid>, _>(actor.agency_id)
     .execute(conn)
-    .await?;
-    let after: Vec<serde_json::Value> = new
-        .iter()
-        .zip(numbers)
-        .map(|(c, n)| serde_json::json!({"case_number": n, "status": "registered", "record": c}))
-        .collect();
-    insert_history(conn, actor, ids, "created", &vec![None; ids.len()], &after).await
+    .await
+    .map(drop)
 }
 
 /// Appends one history entry per case.

@@ -201,8 +201,15 @@ fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
                 .bind::<Text, _>(digits.clone())
                 .sql(" OR persons.passport_number = ")
                 .bind::<Text, _>(digits.to_uppercase())
-                .sql(" OR cases.case_number ILIKE ")
-                .bind::<Text, _>(like)
+                .sql(" OR cases.case_number LIKE ")
+                .bind::<Text, _>(format!(
+                    "{}%",
+                    digits
+                        .to_uppercase()
+                        .replace('\\', "")
+                        .replace('%', "")
+                        .replace('_', "\\_")
+                ))
                 .sql(")"),
         );
     }
