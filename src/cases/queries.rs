@@ -206,8 +206,7 @@ fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
                     "{}%",
                     digits
                         .to_uppercase()
-                        .replace('\\', "")
-                        .replace('%', "")
+                        .replace(['\\', '%'], "")
                         .replace('_', "\\_")
                 ))
                 .sql(")"),
