@@ -32,6 +32,7 @@ field in `errors`. Times are RFC 3339 in UTC, money is whole rupiah as integers,
         (name = "regions", description = "Provinces and kabupaten/kota with their Kemendagri codes"),
         (name = "agencies", description = "Agencies (instansi), their users and machine clients"),
         (name = "cases", description = "Cases (returnees) and persons: registration, bulk push, lifecycle, history, search"),
+        (name = "budgets", description = "Budgets (pagu) and their ledgers, cost-sharing agreements, the split rule and budget use; money in whole rupiah"),
         (name = "audit", description = "The append-only audit log, for system administrators"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
@@ -71,7 +72,20 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::cases::lifecycle::transition_case)
                 .service(crate::cases::lifecycle::list_case_history)
                 .service(crate::cases::persons::list_case_matches)
-                .service(crate::cases::persons::get_person),
+                .service(crate::cases::persons::get_person)
+                .service(crate::budgets::summary::summarise_budgets)
+                .service(crate::budgets::summary::preview_cost_split)
+                .service(crate::budgets::handlers::list_budgets)
+                .service(crate::budgets::handlers::create_budget)
+                .service(crate::budgets::handlers::get_budget)
+                .service(crate::budgets::handlers::update_budget)
+                .service(crate::budgets::handlers::list_budget_ledger)
+                .service(crate::budgets::handlers::create_ledger_entry)
+                .service(crate::budgets::agreements::list_cost_sharing_agreements)
+                .service(crate::budgets::agreements::create_cost_sharing_agreement)
+                .service(crate::budgets::agreements::get_cost_sharing_agreement)
+                .service(crate::budgets::agreements::approve_cost_sharing_agreement)
+                .service(crate::budgets::agreements::reject_cost_sharing_agreement),
         );
 }
 

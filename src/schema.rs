@@ -100,6 +100,8 @@ diesel::joinable!(agencies -> regions (region_code));
 diesel::joinable!(cases -> persons (person_id));
 diesel::joinable!(cases -> agencies (source_agency_id));
 diesel::joinable!(case_history -> cases (case_id));
+diesel::joinable!(budgets -> agencies (owner_agency_id));
+diesel::joinable!(budget_ledger -> budgets (budget_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -114,6 +116,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     cases,
     case_history,
     idempotency_keys,
+    budgets,
+    budget_ledger,
+    cost_sharing_agreements,
 );
 
 diesel::table! {
@@ -192,6 +197,63 @@ diesel::table! {
         status -> Int4,
         response -> Jsonb,
         location -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    budgets (id) {
+        id -> Uuid,
+        fiscal_year -> Int4,
+        source -> Text,
+        owner_agency_id -> Uuid,
+        province_code -> Nullable<Text>,
+        document_number -> Text,
+        activity_code -> Nullable<Text>,
+        name -> Text,
+        status -> Text,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    budget_ledger (id) {
+        id -> Int8,
+        budget_id -> Uuid,
+        kind -> Text,
+        amount -> Int8,
+        reason -> Text,
+        transfer_id -> Nullable<Uuid>,
+        cost_item_id -> Nullable<Uuid>,
+        case_count -> Nullable<Int4>,
+        reverses_id -> Nullable<Int8>,
+        missing_agreement -> Bool,
+        agreement_id -> Nullable<Uuid>,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Nullable<Text>,
+        agency_id -> Nullable<Uuid>,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cost_sharing_agreements (id) {
+        id -> Uuid,
+        fiscal_year -> Int4,
+        province_agency_id -> Uuid,
+        regency_agency_id -> Uuid,
+        regency_code -> Text,
+        province_budget_id -> Uuid,
+        regency_budget_id -> Uuid,
+        all_costs_bp -> Nullable<Int4>,
+        category_bp -> Nullable<Jsonb>,
+        status -> Text,
+        proposed_by -> Nullable<Uuid>,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        decision_reason -> Nullable<Text>,
         created_at -> Timestamptz,
     }
 }

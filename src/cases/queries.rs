@@ -141,8 +141,11 @@ pub struct CaseFilter {
 
 fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
     let mut q = scoped(base(), scope);
-    if !f.status.is_empty() {
-        q = q.filter(cases::status.eq_any(f.status.clone()));
+    // One status as `=`, so that the (…, status, arrived_at) indexes also give the order.
+    match f.status.as_slice() {
+        [] => {}
+        [one] => q = q.filter(cases::status.eq(*one)),
+        many => q = q.filter(cases::status.eq_any(many.to_vec())),
     }
     if let Some(v) = f.category {
         q = q.filter(cases::category.eq(v));

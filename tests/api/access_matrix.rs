@@ -45,11 +45,26 @@ async fn attempt(
             TestRequest::get().uri(&format!("/api/v1/agencies/{other}/users"))
         }
         Operation::ReadAudit => TestRequest::get().uri("/api/v1/audit-events?limit=1"),
+        Operation::ReadCases => TestRequest::get().uri("/api/v1/cases?limit=1"),
+        Operation::WriteCases => TestRequest::post()
+            .uri(&format!("/api/v1/cases/{}/transitions", Uuid::new_v4()))
+            .set_json(json!({"to": "sheltered", "reason": "matrix"})),
+        Operation::PushCases => TestRequest::post()
+            .uri("/api/v1/cases/batch")
+            .set_json(json!({"records": []})),
+        Operation::ReadBudgets => TestRequest::get().uri("/api/v1/budgets?fiscal_year=2019"),
+        Operation::ManageBudgets => TestRequest::post()
+            .uri(&format!("/api/v1/budgets/{}/ledger", Uuid::new_v4()))
+            .set_json(json!({
+                "kind": "commitment", "amount": 1, "reason": "matrix"
+            })),
         _ => return None, // resources of later issues
     };
     let response = app.call(with_token(request, Some(token))).await;
+    // Past the permission check a request may still find nothing (404) or be
+    // invalid (422); only a 403 means the policy said no.
     match response.status.as_u16() {
-        200 | 201 => Some(true),
+        200 | 201 | 404 | 422 => Some(true),
         403 => {
             response.assert_problem(403);
             Some(false)
@@ -132,5 +147,6 @@ async fn every_role_of_every_agency_kind_gets_what_the_policy_says() {
             }
         }
     }
-    assert_eq!(checked, AgencyKind::ALL.len() * 5 * 6 + 6);
+    let exercised = 11;
+    assert_eq!(checked, AgencyKind::ALL.len() * 5 * exercised + exercised);
 }

@@ -1,0 +1,532 @@
+//! `GET/POST /api/v1/budgets`, `GET/PATCH /api/v1/budgets/{id}` and the ledger.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::ledger::{self, NewEntry};
+use super::model::{
+    Budget, BudgetPatch, BudgetRow, BudgetStatus, FundingSource, LedgerEntry, LedgerKind, NewBudget,
+};
+use super::queries::{self, BudgetFilter};
+use crate::access::{Operation, province_of};
+use crate::agencies::queries as agencies;
+use crate::audit::{self, Actor, Entry};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::{Json, Query};
+use crate::schema::{budget_ledger, budgets};
+use crate::state::AppState;
+
+/// The answer for a budget that does not exist or is outside the caller's scope.
+pub fn not_found() -> ApiError {
+    ApiError::not_found("there is no such budget, or it is not yours to see")
+}
+
+/// Refuses unless the caller may manage budgets and belongs to the owning agency.
+pub fn require_owner(caller: &Caller, owner: Uuid) -> ApiResult<()> {
+    caller.require(Operation::ManageBudgets)?;
+    if caller.is_system_admin() || caller.agency_id == owner {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only the finance officers of the owning agency manage a budget",
+        ))
+    }
+}
+
+/// Filters of `GET /api/v1/budgets`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BudgetListQuery {
+    /// Fiscal year.
+    pub fiscal_year: Option<i32>,
+    /// Funding source.
+    pub source: Option<FundingSource>,
+    /// Owning agency.
+    pub owner_agency_id: Option<Uuid>,
+    /// Status.
+    pub status: Option<BudgetStatus>,
+}
+
+/// List budgets.
+///
+/// The budgets the caller may see, each with its derived balance, newest
+/// fiscal year first. The ministry sees national (APBN) budgets; a provincial
+/// service or secretariat the budgets of its province and its regencies; a
+/// regency its own.
+#[utoipa::path(
+    tag = "budgets",
+    operation_id = "list_budgets",
+    params(BudgetListQuery),
+    responses((status = 200, description = "Budgets with balances", body = Vec<Budget>))
+)]
+#[get("/budgets")]
+pub async fn list_budgets(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<BudgetListQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ReadBudgets)?;
+    let filter = BudgetFilter {
+        fiscal_year: query.fiscal_year,
+        source: query.source,
+        owner_agency_id: query.owner_agency_id,
+        status: query.status,
+    };
+    let list = queries::list(
+        &mut *state.pool.get().await?,
+        &caller.budget_scope(),
+        &filter,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Get a budget.
+///
+/// One budget with its derived balance: allocated, committed, realised, available.
+#[utoipa::path(
+    tag = "budgets",
+    operation_id = "get_budget",
+    params(("id" = Uuid, Path, description = "The budget's id")),
+    responses((status = 200, description = "The budget", body = Budget))
+)]
+#[get("/budgets/{id}")]
+pub async fn get_budget(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ReadBudgets)?;
+    let budget = queries::find(&mut *state.pool.get().await?, &caller.budget_scope(), *id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(budget))
+}
+
+/// Create a budget.
+///
+/// For finance officers of the owning agency. The owner must fit the source:
+/// APBN a ministry, apbd_province a provincial social service, apbd_regency a
+/// regency social service. The allocation (pagu) becomes the ledger's first
+/// entry.
+#[utoipa::path(
+    tag = "budgets",
+    operation_id = "create_budget",
+    request_body = NewBudget,
+    responses((status = 201, description = "The new budget", body = Budget))
+)]
+#[post("/budgets")]
+pub async fn create_budget(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<NewBudget>,
+) -> ApiResult<HttpResponse> {
+    let new = body.0;
+    let owner_id = new.owner_agency_id.unwrap_or(caller.agency_id);
+    require_owner(&caller, owner_id)?;
+    let mut conn = state.pool.get().await?;
+    let owner = agencies::find(&mut conn, owner_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid_field("owner_agency_id", "there is no such agency"))?;
+    let mut errors = Vec::new();
+    if owner.kind != new.source.owner_kind() {
+        errors.push(FieldError::new(
+            "source",
+            format!(
+                "{} budgets are owned by a {}, and this owner is a {}",
+                new.source,
+                new.source.owner_kind(),
+                owner.kind
+            ),
+        ));
+    }
+    if !(2000..=2100).contains(&new.fiscal_year) {
+        errors.push(FieldError::new(
+            "fiscal_year",
+            "must be between 2000 and 2100",
+        ));
+    }
+    if new.allocation < 0 {
+        errors.push(FieldError::new(
+            "allocation",
+            "must be 0 or more whole rupiah",
+        ));
+    }
+    let name = crate::agencies::rules::check_name("name", &new.name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let document = crate::agencies::rules::check_name("document_number", &new.document_number)
+        .map_err(|e| errors.push(e))
+        .ok();
+    if new.status == Some(BudgetStatus::Closed) {
+        errors.push(FieldError::new("status", "a new budget is draft or active"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let province = match new.source {
+        FundingSource::Apbn => None,
+        _ => owner
+            .region_code
+            .as_deref()
+            .map(|r| province_of(r).to_owned()),
+    };
+    let actor = Actor::from(&caller);
+    let budget = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let row: BudgetRow = diesel::insert_into(budgets::table)
+                .values((
+                    budgets::fiscal_year.eq(new.fiscal_year),
+                    budgets::source.eq(new.source),
+                    budgets::owner_agency_id.eq(owner.id),
+                    budgets::province_code.eq(province),
+                    budgets::document_number.eq(document.unwrap_or_default()),
+                    budgets::activity_code.eq(new.activity_code.map(|c| c.trim().to_owned())),
+                    budgets::name.eq(name.unwrap_or_default()),
+                    budgets::status.eq(BudgetStatus::Draft),
+                ))
+                .returning(BudgetRow::as_returning())
+                .get_result(conn)
+                .await?;
+            ledger::append(
+                conn,
+                &actor,
+                &row,
+                NewEntry::new(LedgerKind::Allocation, new.allocation, "allocation (pagu)"),
+            )
+            .await?;
+            let row = if new.status == Some(BudgetStatus::Active) {
+                set_status(conn, row.id, BudgetStatus::Active).await?
+            } else {
+                row
+            };
+            let budget = queries::with_balances(conn, vec![row]).await?.remove(0);
+            audit::record(
+                conn,
+                &actor,
+                Entry::change(
+                    "budget.create",
+                    "budget",
+                    budget.id,
+                    None::<&()>,
+                    Some(&budget),
+                ),
+            )
+            .await?;
+            Ok(budget)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/budgets/{}", budget.id)))
+        .json(budget))
+}
+
+async fn set_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: BudgetStatus,
+) -> QueryResult<BudgetRow> {
+    diesel::update(budgets::table.find(id))
+        .set((
+            budgets::status.eq(status),
+            budgets::version.eq(budgets::version + 1),
+            budgets::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(BudgetRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Change a budget's description or status.
+///
+/// Status moves draft → active → closed and never back; money moves only
+/// through ledger entries.
+#[utoipa::path(
+    tag = "budgets",
+    operation_id = "update_budget",
+    params(("id" = Uuid, Path, description = "The budget's id")),
+    request_body = BudgetPatch,
+    responses(
+        (status = 200, description = "The changed budget", body = Budget),
+        (status = 409, description = "A status change backwards", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/budgets/{id}")]
+pub async fn update_budget(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<BudgetPatch>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ManageBudgets)?;
+    let scope = caller.budget_scope();
+    let patch = body.0;
+    let actor = Actor::from(&caller);
+    let mut conn = state.pool.get().await?;
+    let budget = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let before = queries::find(conn, &scope, *id)
+                .await?
+                .ok_or_else(not_found)?;
+            require_owner(&caller, before.owner_agency_id)?;
+            ledger::lock(conn, before.id).await?;
+            if let Some(to) = patch.status {
+                let forward = matches!(
+                    (before.status, to),
+                    (BudgetStatus::Draft, BudgetStatus::Active)
+                        | (BudgetStatus::Active, BudgetStatus::Closed)
+                ) || before.status == to;
+                if !forward {
+                    return Err(ApiError::conflict(format!(
+                        "a budget that is {} cannot become {to}",
+                        before.status
+                    )));
+                }
+            }
+            let mut errors = Vec::new();
+            let name = patch
+                .name
+                .as_deref()
+                .map(|n| crate::agencies::rules::check_name("name", n))
+                .transpose()
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten();
+            if !errors.is_empty() {
+                return Err(ApiError::validation(errors));
+            }
+            let row: BudgetRow = diesel::update(budgets::table.find(before.id))
+                .set((
+                    budgets::name.eq(name.unwrap_or_else(|| before.name.clone())),
+                    budgets::document_number.eq(patch
+                        .document_number
+                        .clone()
+                        .unwrap_or_else(|| before.document_number.clone())),
+                    budgets::activity_code.eq(patch
+                        .activity_code
+                        .clone()
+                        .or_else(|| before.activity_code.clone())),
+                    budgets::status.eq(patch.status.unwrap_or(before.status)),
+                    budgets::version.eq(budgets::version + 1),
+                    budgets::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(BudgetRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let after = queries::with_balances(conn, vec![row]).await?.remove(0);
+            audit::record(
+                conn,
+                &actor,
+                Entry::change(
+                    "budget.update",
+                    "budget",
+                    after.id,
+                    Some(&before),
+                    Some(&after),
+                ),
+            )
+            .await?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(budget))
+}
+
+/// List a budget's ledger.
+///
+/// Every movement of the budget, oldest first: allocation, revisions,
+/// commitments, releases and realisations, with who, when, why and what they
+/// refer to. Entries are never changed; corrections are reversing entries.
+#[utoipa::path(
+    tag = "budgets",
+    operation_id = "list_budget_ledger",
+    params(("id" = Uuid, Path, description = "The budget's id")),
+    responses((status = 200, description = "The ledger, oldest first", body = Vec<LedgerEntry>))
+)]
+#[get("/budgets/{id}/ledger")]
+pub async fn list_budget_ledger(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ReadBudgets)?;
+    let mut conn = state.pool.get().await?;
+    queries::find(&mut conn, &caller.budget_scope(), *id)
+        .await?
+        .ok_or_else(not_found)?;
+    let entries: Vec<LedgerEntry> = budget_ledger::table
+        .filter(budget_ledger::budget_id.eq(*id))
+        .order(budget_ledger::id)
+        .select(LedgerEntry::as_select())
+        .load(&mut conn)
+        .await?;
+    Ok(HttpResponse::Ok().json(entries))
+}
+
+/// A ledger entry recorded by hand.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "revision", "amount": 50_000_000, "reason": "APBD-P 2019 (perubahan)"}))]
+pub struct LedgerRequest {
+    /// revision, commitment, release or realisation. Absent with `reverses_id`.
+    pub kind: Option<LedgerKind>,
+    /// Whole rupiah; positive, except a downward revision. Absent with `reverses_id`.
+    pub amount: Option<i64>,
+    /// Why.
+    pub reason: String,
+    /// Reverse this entry instead (same kind, opposite amount; once only).
+    pub reverses_id: Option<i64>,
+}
+
+/// Record a ledger entry.
+///
+/// For finance officers of the owning agency: a revision of the allocation,
+/// a commitment, release or realisation outside a transfer, or the reversal of
+/// an earlier entry. An entry that would take the available amount below zero
+/// is refused with a 409 stating the `shortfall`, also when requests arrive at
+/// once: entries of one budget are serialised by a row lock.
+#[utoipa::path(
+    tag = "budgets",
+    operation_id = "create_ledger_entry",
+    params(("id" = Uuid, Path, description = "The budget's id")),
+    request_body = LedgerRequest,
+    responses(
+        (status = 201, description = "The entry", body = LedgerEntry),
+        (status = 409, description = "Not enough available (`shortfall`), more released than committed, or the budget is not open", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "/problems/insufficient-funds", "title": "Insufficient funds", "status": 409,
+                          "detail": "budget Pemulangan WNI-M KPO 2019 (DPA-1.06.01-2019): the budget has 1000000 rupiah available; this entry is 500000 rupiah short",
+                          "instance": "/api/v1/budgets/1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9/ledger", "request_id": "trace-1",
+                          "budget_id": "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9", "available": 1_000_000, "shortfall": 500_000})),
+    )
+)]
+#[post("/budgets/{id}/ledger")]
+pub async fn create_ledger_entry(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<LedgerRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ManageBudgets)?;
+    let request = body.0;
+    let reason = request.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(ApiError::invalid_field("reason", "must not be empty"));
+    }
+    let scope = caller.budget_scope();
+    let actor = Actor::from(&caller);
+    let mut conn = state.pool.get().await?;
+    let entry = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let visible = queries::find(conn, &scope, *id)
+                .await?
+                .ok_or_else(not_found)?;
+            require_owner(&caller, visible.owner_agency_id)?;
+            let budget = ledger::lock(conn, *id).await?.ok_or_else(not_found)?;
+            let new = match request.reverses_id {
+                Some(original_id) => reversal(conn, &budget, original_id, reason).await?,
+                None => manual_entry(request.kind, request.amount, reason)?,
+            };
+            let entry = ledger::append(conn, &actor, &budget, new).await?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::change(
+                    "budget.ledger",
+                    "budget",
+                    budget.id,
+                    None::<&()>,
+                    Some(&entry),
+                ),
+            )
+            .await?;
+            Ok(entry)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(entry))
+}
+
+fn manual_entry(
+    kind: Option<LedgerKind>,
+    amount: Option<i64>,
+    reason: String,
+) -> ApiResult<NewEntry> {
+    let mut errors = Vec::new();
+    match kind {
+        None => errors.push(FieldError::new("kind", "is required (or give reverses_id)")),
+        Some(LedgerKind::Allocation) => errors.push(FieldError::new(
+            "kind",
+            "the allocation is set when the budget is created; change it with a revision",
+        )),
+        Some(_) => {}
+    }
+    match (kind, amount) {
+        (_, None) => errors.push(FieldError::new(
+            "amount",
+            "is required (or give reverses_id)",
+        )),
+        (Some(LedgerKind::Revision), Some(0)) => {
+            errors.push(FieldError::new("amount", "must not be 0"))
+        }
+        (Some(k), Some(a)) if k != LedgerKind::Revision && a <= 0 => {
+            errors.push(FieldError::new("amount", "must be at least 1 rupiah"))
+        }
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok(NewEntry::new(
+        kind.unwrap_or(LedgerKind::Revision),
+        amount.unwrap_or_default(),
+        reason,
+    ))
+}
+
+async fn reversal(
+    conn: &mut AsyncPgConnection,
+    budget: &BudgetRow,
+    original_id: i64,
+    reason: String,
+) -> ApiResult<NewEntry> {
+    let original: LedgerEntry = budget_ledger::table
+        .filter(
+            budget_ledger::id
+                .eq(original_id)
+                .and(budget_ledger::budget_id.eq(budget.id)),
+        )
+        .select(LedgerEntry::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::invalid_field("reverses_id", "this budget has no such entry"))?;
+    if original.reverses_id.is_some() {
+        return Err(ApiError::invalid_field(
+            "reverses_id",
+            "a reversal cannot itself be reversed",
+        ));
+    }
+    let already: bool = diesel::select(diesel::dsl::exists(
+        budget_ledger::table.filter(budget_ledger::reverses_id.eq(original_id)),
+    ))
+    .get_result(conn)
+    .await?;
+    if already {
+        return Err(ApiError::conflict(format!(
+            "entry {original_id} has already been reversed"
+        )));
+    }
+    Ok(NewEntry {
+        reverses_id: Some(original_id),
+        transfer_id: original.transfer_id,
+        cost_item_id: original.cost_item_id,
+        case_count: original.case_count.map(|c| -c),
+        agreement_id: original.agreement_id,
+        missing_agreement: original.missing_agreement,
+        ..NewEntry::new(original.kind, -original.amount, reason)
+    })
+}

@@ -1,0 +1,161 @@
+//! The ledger: appending entries under the budget's row lock, so the
+//! available amount never goes below zero, whatever runs at the same time.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{Balance, BudgetRow, BudgetStatus, LedgerEntry, LedgerKind, Refusal};
+use crate::audit::Actor;
+use crate::error::ApiError;
+use crate::schema::{budget_ledger, budgets};
+
+/// An entry to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// What it does.
+    pub kind: LedgerKind,
+    /// Whole rupiah (signed).
+    pub amount: i64,
+    /// Why.
+    pub reason: String,
+    /// The transfer it refers to.
+    pub transfer_id: Option<Uuid>,
+    /// The cost item it refers to.
+    pub cost_item_id: Option<Uuid>,
+    /// Returnees covered.
+    pub case_count: Option<i32>,
+    /// The entry it reverses.
+    pub reverses_id: Option<i64>,
+    /// Charged without an approved agreement.
+    pub missing_agreement: bool,
+    /// The agreement applied.
+    pub agreement_id: Option<Uuid>,
+}
+
+impl NewEntry {
+    /// A plain entry of `kind` for `amount`.
+    pub fn new(kind: LedgerKind, amount: i64, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            amount,
+            reason: reason.into(),
+            transfer_id: None,
+            cost_item_id: None,
+            case_count: None,
+            reverses_id: None,
+            missing_agreement: false,
+            agreement_id: None,
+        }
+    }
+}
+
+/// Locks a budget's row for the rest of the transaction.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BudgetRow>> {
+    budgets::table
+        .find(id)
+        .select(BudgetRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The balances of several budgets, derived from their ledgers in one query.
+pub async fn balances(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Balance>> {
+    let rows: Vec<(Uuid, LedgerKind, i64)> = budget_ledger::table
+        .filter(budget_ledger::budget_id.eq_any(ids))
+        .group_by((budget_ledger::budget_id, budget_ledger::kind))
+        .select((
+            budget_ledger::budget_id,
+            budget_ledger::kind,
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("sum(budget_ledger.amount)::bigint"),
+        ))
+        .load(conn)
+        .await?;
+    let mut out: HashMap<Uuid, Balance> = ids.iter().map(|id| (*id, Balance::default())).collect();
+    for (id, kind, sum) in rows {
+        let b = out.entry(id).or_default();
+        *b = b.with(kind, sum);
+    }
+    Ok(out)
+}
+
+/// The balance of one budget.
+pub async fn balance(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Balance> {
+    Ok(balances(conn, &[id]).await?.remove(&id).unwrap_or_default())
+}
+
+/// The 409 for a refused entry, with the numbers a client needs.
+pub fn refused(budget: &BudgetRow, refusal: Refusal) -> ApiError {
+    let error = ApiError::conflict(format!(
+        "budget {} ({}): {refusal}",
+        budget.name, budget.document_number
+    ))
+    .with_extension("budget_id", serde_json::json!(budget.id));
+    match refusal {
+        Refusal::Shortfall {
+            available,
+            shortfall,
+        } => error
+            .with_kind("insufficient-funds", "Insufficient funds")
+            .with_extension("available", serde_json::json!(available))
+            .with_extension("shortfall", serde_json::json!(shortfall)),
+        Refusal::OverRelease { committed } => error
+            .with_kind("over-release", "Release exceeds commitment")
+            .with_extension("committed", serde_json::json!(committed)),
+        Refusal::NegativeAllocation => {
+            error.with_kind("negative-allocation", "Allocation below zero")
+        }
+    }
+}
+
+/// Appends an entry to a budget whose row the caller has locked with [`lock`].
+pub async fn append(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    budget: &BudgetRow,
+    entry: NewEntry,
+) -> Result<LedgerEntry, ApiError> {
+    let allowed = match budget.status {
+        BudgetStatus::Closed => false,
+        BudgetStatus::Draft => matches!(entry.kind, LedgerKind::Allocation | LedgerKind::Revision),
+        BudgetStatus::Active => true,
+    };
+    if !allowed {
+        return Err(ApiError::conflict(format!(
+            "budget {} is {}: it takes no {} entries",
+            budget.name, budget.status, entry.kind
+        ))
+        .with_kind("budget-not-open", "Budget not open for this entry"));
+    }
+    let current = balance(conn, budget.id).await?;
+    current
+        .after(entry.kind, entry.amount)
+        .map_err(|r| refused(budget, r))?;
+    let row = diesel::insert_into(budget_ledger::table)
+        .values((
+            budget_ledger::budget_id.eq(budget.id),
+            budget_ledger::kind.eq(entry.kind),
+            budget_ledger::amount.eq(entry.amount),
+            budget_ledger::reason.eq(&entry.reason),
+            budget_ledger::transfer_id.eq(entry.transfer_id),
+            budget_ledger::cost_item_id.eq(entry.cost_item_id),
+            budget_ledger::case_count.eq(entry.case_count),
+            budget_ledger::reverses_id.eq(entry.reverses_id),
+            budget_ledger::missing_agreement.eq(entry.missing_agreement),
+            budget_ledger::agreement_id.eq(entry.agreement_id),
+            budget_ledger::actor_id.eq(actor.id),
+            budget_ledger::actor_name.eq(&actor.name),
+            budget_ledger::agency_id.eq(actor.agency_id),
+        ))
+        .returning(LedgerEntry::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok(row)
+}
