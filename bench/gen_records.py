@@ -23,7 +23,8 @@ def record(i):
     origin = rng.choice(kalbar) if rng.random() < 0.45 else rng.choice(others)
     female = rng.random() < 0.4
     day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(70, 99)
-    nik = "%s%02d%02d%02d%02d%04d" % (origin.replace(".", ""), rng.randint(1, 30),
+    # District and serial from i keep every NIK unique up to a million records.
+    nik = "%s%02d%02d%02d%02d%04d" % (origin.replace(".", ""), (i // 10000) % 100,
                                        day + (40 if female else 0), month, year, i % 10000)
     return {
         "external_reference": "BENCH-%07d" % i,
@@ -40,13 +41,17 @@ def record(i):
     }
 
 records = [record(i) for i in range(n)]
-cols = ["external_reference", "full_name", "nik", "sex", "category", "arrived_at", "entry_point",
-        "country_left", "origin_region", "handling_province"]
+# The baseline table has the cases table's columns, constraints and indexes,
+# plus the person's name, NIK and sex with the persons table's indexes.
+cols = ["external_reference", "case_number", "full_name", "nik", "sex", "category", "arrived_at", "entry_point",
+        "country_left", "origin_region", "origin_province", "handling_province", "funding_scope"]
 
 def row(r):
     p = r["person"]
-    return [r["external_reference"], p["full_name"], p["nik"], p["sex"], r["category"], r["arrived_at"],
-            r["entry_point"], r["country_left"], r["origin_region"], r["handling_province"]]
+    province = r["origin_region"].split(".")[0]
+    return [r["external_reference"], "B" + r["external_reference"], p["full_name"], p["nik"], p["sex"],
+            r["category"], r["arrived_at"], r["entry_point"], r["country_left"], r["origin_region"], province,
+            r["handling_province"], "apbd_shared" if province == r["handling_province"] else "apbn"]
 
 def lit(v):
     return "'" + str(v).replace("'", "''") + "'"
@@ -58,11 +63,12 @@ for b in range(0, n, size):
     with open(os.path.join(out, "batch-%05d.sql" % (b // size)), "w") as f:
         f.write("INSERT INTO bench_cases (%s) VALUES\n" % ", ".join(cols))
         f.write(",\n".join("(" + ", ".join(lit(v) for v in row(r)) + ")" for r in chunk))
-        f.write("\nON CONFLICT (external_reference) DO UPDATE SET full_name = EXCLUDED.full_name, "
-                "nik = EXCLUDED.nik, sex = EXCLUDED.sex, category = EXCLUDED.category, "
-                "arrived_at = EXCLUDED.arrived_at, entry_point = EXCLUDED.entry_point, "
+        f.write("\nON CONFLICT (source_agency_id, external_reference) WHERE external_reference IS NOT NULL "
+                "DO UPDATE SET full_name = EXCLUDED.full_name, nik = EXCLUDED.nik, sex = EXCLUDED.sex, "
+                "category = EXCLUDED.category, arrived_at = EXCLUDED.arrived_at, entry_point = EXCLUDED.entry_point, "
                 "country_left = EXCLUDED.country_left, origin_region = EXCLUDED.origin_region, "
-                "handling_province = EXCLUDED.handling_province;\n")
+                "origin_province = EXCLUDED.origin_province, handling_province = EXCLUDED.handling_province, "
+                "funding_scope = EXCLUDED.funding_scope;\n")
 with open(os.path.join(out, "all.csv"), "w", newline="") as f:
     w = csv.writer(f)
     for r in records:

@@ -217,6 +217,11 @@ impl ApiError {
         error
     }
 
+    /// 500 from a message (for invariants that should never break).
+    pub fn internal_msg(message: impl std::fmt::Display) -> Self {
+        Self::internal(anyhow::anyhow!("{message}"))
+    }
+
     /// 405 with the methods the path does allow.
     pub fn method_not_allowed(allow: Vec<String>) -> Self {
         let mut error = Self::new(
@@ -240,6 +245,12 @@ impl ApiError {
             .extensions
             .get_or_insert_with(serde_json::Map::new)
             .insert(key.to_owned(), value);
+        self
+    }
+
+    /// Lists the fields (or records) the error is about.
+    pub fn with_fields(mut self, errors: Vec<FieldError>) -> Self {
+        self.0.errors = errors;
         self
     }
 

@@ -26,3 +26,4 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod text_enum;
+pub mod transfers;

@@ -33,6 +33,7 @@ field in `errors`. Times are RFC 3339 in UTC, money is whole rupiah as integers,
         (name = "agencies", description = "Agencies (instansi), their users and machine clients"),
         (name = "cases", description = "Cases (returnees) and persons: registration, bulk push, lifecycle, history, search"),
         (name = "budgets", description = "Budgets (pagu) and their ledgers, cost-sharing agreements, the split rule and budget use; money in whole rupiah"),
+        (name = "transfers", description = "Transfers home: members, legs, status, handover (BAST) and costs"),
         (name = "audit", description = "The append-only audit log, for system administrators"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
@@ -85,7 +86,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::budgets::agreements::create_cost_sharing_agreement)
                 .service(crate::budgets::agreements::get_cost_sharing_agreement)
                 .service(crate::budgets::agreements::approve_cost_sharing_agreement)
-                .service(crate::budgets::agreements::reject_cost_sharing_agreement),
+                .service(crate::budgets::agreements::reject_cost_sharing_agreement)
+                .service(crate::transfers::handlers::list_transfers)
+                .service(crate::transfers::handlers::create_transfer)
+                .service(crate::transfers::handlers::get_transfer)
+                .service(crate::transfers::handlers::update_transfer)
+                .service(crate::transfers::members::add_transfer_cases)
+                .service(crate::transfers::members::remove_transfer_case)
+                .service(crate::transfers::lifecycle::transition_transfer)
+                .service(crate::transfers::lifecycle::hand_over_transfer)
+                .service(crate::transfers::lifecycle::create_transfer_cost),
         );
 }
 

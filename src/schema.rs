@@ -102,6 +102,9 @@ diesel::joinable!(cases -> agencies (source_agency_id));
 diesel::joinable!(case_history -> cases (case_id));
 diesel::joinable!(budgets -> agencies (owner_agency_id));
 diesel::joinable!(budget_ledger -> budgets (budget_id));
+diesel::joinable!(transfer_cases -> transfers (transfer_id));
+diesel::joinable!(transfer_cases -> cases (case_id));
+diesel::joinable!(transfer_cost_items -> transfers (transfer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -119,6 +122,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     budgets,
     budget_ledger,
     cost_sharing_agreements,
+    transfer_number_counters,
+    transfers,
+    transfer_cases,
+    transfer_cost_items,
 );
 
 diesel::table! {
@@ -255,5 +262,64 @@ diesel::table! {
         decided_at -> Nullable<Timestamptz>,
         decision_reason -> Nullable<Text>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    transfer_number_counters (year) {
+        year -> Int4,
+        last -> Int4,
+    }
+}
+
+diesel::table! {
+    transfers (id) {
+        id -> Uuid,
+        reference -> Text,
+        fiscal_year -> Int4,
+        handling_province -> Text,
+        planning_agency_id -> Uuid,
+        destination_region -> Text,
+        destination_province -> Text,
+        receiving_agency_id -> Nullable<Uuid>,
+        status -> Text,
+        legs -> Jsonb,
+        planned_departure -> Nullable<Timestamptz>,
+        escorts -> Jsonb,
+        estimated_costs -> Jsonb,
+        notes -> Nullable<Text>,
+        bast_number -> Nullable<Text>,
+        handed_over_at -> Nullable<Timestamptz>,
+        received_by_name -> Nullable<Text>,
+        received_by_position -> Nullable<Text>,
+        witnesses -> Nullable<Jsonb>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    transfer_cases (transfer_id, case_id) {
+        transfer_id -> Uuid,
+        case_id -> Uuid,
+        active -> Bool,
+        outcome -> Nullable<Text>,
+        outcome_reason -> Nullable<Text>,
+        added_at -> Timestamptz,
+        removed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    transfer_cost_items (id) {
+        id -> Uuid,
+        transfer_id -> Uuid,
+        category -> Text,
+        amount -> Int8,
+        receipt_number -> Nullable<Text>,
+        description -> Nullable<Text>,
+        recorded_by -> Nullable<Uuid>,
+        recorded_at -> Timestamptz,
     }
 }

@@ -26,6 +26,8 @@ pub enum CaseScope {
 pub enum TransferScope {
     /// Every transfer.
     All,
+    /// Transfers leaving their handling province, paid by the APBN (the ministry).
+    OutOfProvince,
     /// Transfers leaving from this province (its provincial social service).
     HandledInProvince(String),
     /// Transfers heading to this regency or addressed to this agency.
@@ -95,7 +97,8 @@ impl Caller {
             return TransferScope::All;
         }
         match (self.agency_kind, &self.agency_region) {
-            (AgencyKind::System | AgencyKind::Ministry, _) => TransferScope::All,
+            (AgencyKind::System, _) => TransferScope::All,
+            (AgencyKind::Ministry, _) => TransferScope::OutOfProvince,
             (AgencyKind::ProvincialSocialService, Some(region)) => {
                 TransferScope::HandledInProvince(province_of(region).to_owned())
             }

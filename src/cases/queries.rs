@@ -53,7 +53,9 @@ pub async fn find(
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|(c, p)| CaseView::new(c, p)))
+    let mut views: Vec<CaseView> = row.map(|(c, p)| CaseView::new(c, p)).into_iter().collect();
+    attach_transfers(conn, &mut views).await?;
+    Ok(views.pop())
 }
 
 /// A case the caller may see, locked for an update in the current transaction.
@@ -267,7 +269,29 @@ pub async fn list(
         CaseSort::NameDesc => q.order((persons::full_name.desc(), cases::id.desc())),
     };
     let rows: Vec<(CaseRow, Person)> = q.limit(limit).load(conn).await?;
-    Ok(rows.into_iter().map(|(c, p)| CaseView::new(c, p)).collect())
+    let mut views: Vec<CaseView> = rows.into_iter().map(|(c, p)| CaseView::new(c, p)).collect();
+    attach_transfers(conn, &mut views).await?;
+    Ok(views)
+}
+
+/// Fills in each case's active transfer (one query for all).
+async fn attach_transfers(conn: &mut AsyncPgConnection, views: &mut [CaseView]) -> QueryResult<()> {
+    let ids: Vec<Uuid> = views.iter().map(|v| v.id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for (case_id, id, reference, status) in
+        crate::transfers::queries::active_transfers_of(conn, &ids).await?
+    {
+        if let Some(view) = views.iter_mut().find(|v| v.id == case_id) {
+            view.transfer = Some(super::view::CaseTransfer {
+                id,
+                reference,
+                status,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The cursor that continues after `case` in `sort` order.

@@ -95,6 +95,17 @@ pub struct CaseRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The transfer a case is in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseTransfer {
+    /// The transfer's id.
+    pub id: Uuid,
+    /// Its reference.
+    pub reference: String,
+    /// Its status.
+    pub status: crate::transfers::TransferStatus,
+}
+
 /// One return of one person: the case as answered by the API.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -108,7 +119,7 @@ pub struct CaseRow {
     "origin_province": "61", "origin_address": "Jl. Tanjungpura, Pontianak", "needs": ["psychosocial"],
     "shelter": "RPTC Pontianak", "status": "sheltered", "handling_province": "61", "funding_scope": "apbd_shared",
     "source_agency_id": "5c1d2f9e-8f43-4f59-9a3e-5d1c2b7a9e11", "external_reference": "BP3TKI-PTK-2019-00042",
-    "notes": null, "repeat_return": false, "version": 3,
+    "notes": null, "repeat_return": false, "transfer": null, "version": 3,
     "created_at": "2019-03-14T09:31:00Z", "updated_at": "2019-03-15T02:00:00Z"
 }))]
 pub struct CaseView {
@@ -154,6 +165,8 @@ pub struct CaseView {
     pub notes: Option<String>,
     /// Whether this person had returned before (a warning sign of re-trafficking).
     pub repeat_return: bool,
+    /// The active transfer the case is in, if any.
+    pub transfer: Option<CaseTransfer>,
     /// Version; the `ETag` is `"<version>"`. Send it as `If-Match` to update.
     pub version: i32,
     /// When the case was recorded.
@@ -187,6 +200,7 @@ impl CaseView {
             external_reference: case.external_reference,
             notes: case.notes,
             repeat_return: case.repeat_return,
+            transfer: None,
             version: case.version,
             created_at: case.created_at,
             updated_at: case.updated_at,

@@ -15,3 +15,4 @@ mod openapi_file;
 mod regions;
 mod schema;
 mod sign_in_throttle;
+mod transfers;

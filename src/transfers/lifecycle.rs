@@ -1,0 +1,485 @@
+//! Moving a transfer: departure, arrival, cancellation, handover (BAST), and
+//! its actual costs. Member cases move in the same transaction, each change in
+//! the case's history; money moves in the budgets' ledgers.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, post, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::costs;
+use super::handlers::{member_count, not_found, transfer_response};
+use super::model::{HandoverOutcome, TransferRow, TransferStatus};
+use super::queries::{self, CostItem};
+use crate::access::{Operation, TransferScope};
+use crate::audit::{self, Actor, Entry};
+use crate::auth::Caller;
+use crate::budgets::split::CostCategory;
+use crate::cases::status::Mover;
+use crate::cases::{CaseStatus, CaseView, store};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::Json;
+use crate::schema::{transfer_cases, transfer_cost_items, transfers};
+use crate::state::AppState;
+
+/// A requested status change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "departed", "reason": "Left RPTC Pontianak 08:10"}))]
+pub struct TransitionRequest {
+    /// departed, arrived or cancelled.
+    pub to: TransferStatus,
+    /// Why (kept in the members' case histories).
+    pub reason: String,
+}
+
+/// The cases in the transfer now, locked, in the caller's case view.
+async fn active_members(conn: &mut AsyncPgConnection, transfer: Uuid) -> ApiResult<Vec<CaseView>> {
+    let ids: Vec<Uuid> = transfer_cases::table
+        .filter(
+            transfer_cases::transfer_id
+                .eq(transfer)
+                .and(transfer_cases::active),
+        )
+        .select(transfer_cases::case_id)
+        .load(conn)
+        .await?;
+    let mut members = Vec::with_capacity(ids.len());
+    for id in ids {
+        let case = crate::cases::queries::find_for_update(conn, &crate::access::CaseScope::All, id)
+            .await?
+            .ok_or_else(|| ApiError::internal_msg(format!("member case {id} vanished")))?;
+        members.push(case);
+    }
+    Ok(members)
+}
+
+/// Moves member cases by the transfer, checking each move.
+async fn move_cases(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    members: &[CaseView],
+    to: CaseStatus,
+    reason: &str,
+) -> ApiResult<()> {
+    let stuck: Vec<FieldError> = members
+        .iter()
+        .filter(|c| !c.status.can_move_to(to, Mover::Transfer))
+        .map(|c| {
+            FieldError::new(
+                c.id.to_string(),
+                format!(
+                    "case {} is {}, and cannot become {to}",
+                    c.case_number, c.status
+                ),
+            )
+        })
+        .collect();
+    if !stuck.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "{} member case(s) cannot move with the transfer",
+            stuck.len()
+        ))
+        .with_kind("member-cases-blocked", "Member cases cannot move")
+        .with_fields(stuck));
+    }
+    for case in members {
+        store::set_status(conn, actor, case, to, Some(reason)).await?;
+    }
+    Ok(())
+}
+
+async fn set_transfer_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    to: TransferStatus,
+) -> QueryResult<TransferRow> {
+    diesel::update(transfers::table.find(id))
+        .set((
+            transfers::status.eq(to),
+            transfers::version.eq(transfers::version + 1),
+            transfers::updated_at.eq(Utc::now()),
+        ))
+        .returning(TransferRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Change a transfer's status.
+///
+/// planned → departed (every member must be ready for transfer; they become
+/// in transfer), departed → arrived, and planned or departed → cancelled (in
+/// transfer members go back to ready for transfer, everything still committed
+/// is released). `handed_over` is reached through the handover. Each member
+/// case's move is in its history, with the reason.
+#[utoipa::path(
+    tag = "transfers",
+    operation_id = "transition_transfer",
+    params(("id" = Uuid, Path, description = "The transfer's id")),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "The transfer in its new status", body = queries::TransferView),
+        (status = 409, description = "Not allowed from the current status (`allowed` lists what is), or a member cannot move", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/transfers/{id}/transitions")]
+pub async fn transition_transfer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<TransitionRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::PlanTransfers)?;
+    let request = body.0;
+    let reason = request.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(ApiError::invalid_field("reason", "must not be empty"));
+    }
+    let scope = caller.transfer_scope();
+    let actor = Actor::from(&caller);
+    let mut conn = state.pool.get().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let transfer = queries::find_for_update(conn, &scope, *id)
+                .await?
+                .ok_or_else(not_found)?;
+            if !transfer.status.next().contains(&request.to) {
+                let detail = if request.to == TransferStatus::HandedOver {
+                    "a transfer is handed over through POST /api/v1/transfers/{id}/handover"
+                        .to_owned()
+                } else {
+                    format!(
+                        "a transfer that is {} cannot become {}",
+                        transfer.status, request.to
+                    )
+                };
+                return Err(ApiError::conflict(detail)
+                    .with_kind("illegal-transition", "Transition not allowed")
+                    .with_extension("current", serde_json::json!(transfer.status))
+                    .with_extension("allowed", serde_json::json!(transfer.status.next())));
+            }
+            let members = active_members(conn, transfer.id).await?;
+            let note = format!("{} {}: {reason}", transfer.reference, request.to);
+            match request.to {
+                TransferStatus::Departed => {
+                    if members.is_empty() {
+                        return Err(ApiError::conflict(
+                            "a transfer without returnees cannot depart",
+                        ));
+                    }
+                    move_cases(conn, &actor, &members, CaseStatus::InTransfer, &note).await?;
+                }
+                TransferStatus::Cancelled => {
+                    if transfer.status == TransferStatus::Departed {
+                        move_cases(conn, &actor, &members, CaseStatus::ReadyForTransfer, &note)
+                            .await?;
+                    }
+                    diesel::update(
+                        transfer_cases::table.filter(
+                            transfer_cases::transfer_id
+                                .eq(transfer.id)
+                                .and(transfer_cases::active),
+                        ),
+                    )
+                    .set((
+                        transfer_cases::active.eq(false),
+                        transfer_cases::removed_at.eq(Utc::now()),
+                    ))
+                    .execute(conn)
+                    .await?;
+                    costs::release_all(conn, &actor, &transfer, "cancelled", members.len() as i32)
+                        .await?;
+                }
+                _ => {}
+            }
+            let row = set_transfer_status(conn, transfer.id, request.to).await?;
+            let view = queries::view(conn, row).await?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::change(
+                    "transfer.transition",
+                    "transfer",
+                    view.id,
+                    Some(&serde_json::json!({"status": transfer.status})),
+                    Some(&serde_json::json!({"status": request.to, "reason": reason})),
+                ),
+            )
+            .await?;
+            Ok(view)
+        })
+        .await?;
+    Ok(transfer_response(StatusCode::OK, &view))
+}
+
+/// A person at the handover.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Drs. H. Rudi Hartono", "position": "Kepala Dinas Sosial Kota Singkawang"}))]
+pub struct Signatory {
+    /// Name.
+    pub name: String,
+    /// Position.
+    pub position: Option<String>,
+}
+
+/// What became of one returnee.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"case_id": "8e2f0a4b-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "outcome": "received"}))]
+pub struct CaseOutcome {
+    /// The case.
+    pub case_id: Uuid,
+    /// received, absconded, or returned_to_shelter.
+    pub outcome: HandoverOutcome,
+    /// Why, when not received.
+    pub reason: Option<String>,
+}
+
+/// The handover (berita acara serah terima, BAST).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "bast_number": "BAST/460/DINSOS-SKW/III/2019", "handed_over_at": "2019-03-20T06:00:00Z",
+    "received_by": {"name": "Drs. H. Rudi Hartono", "position": "Kepala Dinas Sosial Kota Singkawang"},
+    "witnesses": [{"name": "Yusuf Hidayat", "position": "Pekerja Sosial, Dinsos Provinsi"}],
+    "outcomes": [{"case_id": "8e2f0a4b-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "outcome": "received"}]
+}))]
+pub struct HandoverRequest {
+    /// The BAST's number.
+    pub bast_number: String,
+    /// When the returnees were handed over.
+    pub handed_over_at: DateTime<Utc>,
+    /// Who received them.
+    pub received_by: Signatory,
+    /// Witnesses.
+    #[serde(default)]
+    pub witnesses: Vec<Signatory>,
+    /// One outcome per returnee in the transfer.
+    pub outcomes: Vec<CaseOutcome>,
+}
+
+/// Record the handover.
+///
+/// By the receiving agency (or the province running the transfer), once the
+/// transfer has arrived: the BAST number, time, who received and witnesses,
+/// and for every returnee an outcome. Received cases become returned;
+/// absconded ones absconded; the others go back to ready for transfer. What
+/// is still committed for the transfer is released.
+#[utoipa::path(
+    tag = "transfers",
+    operation_id = "hand_over_transfer",
+    params(("id" = Uuid, Path, description = "The transfer's id")),
+    request_body = HandoverRequest,
+    responses(
+        (status = 200, description = "The handed-over transfer", body = queries::TransferView),
+        (status = 409, description = "The transfer has not arrived", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/transfers/{id}/handover")]
+pub async fn hand_over_transfer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<HandoverRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ConfirmHandover)?;
+    let request = body.0;
+    let mut errors = Vec::new();
+    if request.bast_number.trim().is_empty() {
+        errors.push(FieldError::new("bast_number", "must not be empty"));
+    }
+    if request.received_by.name.trim().is_empty() {
+        errors.push(FieldError::new("received_by.name", "must not be empty"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let scope = caller.transfer_scope();
+    let actor = Actor::from(&caller);
+    let mut conn = state.pool.get().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let transfer = queries::find_for_update(conn, &scope, *id).await?.ok_or_else(not_found)?;
+            let runs_it = matches!(scope, TransferScope::All | TransferScope::HandledInProvince(_)) && caller.may(Operation::PlanTransfers);
+            if !caller.is_system_admin() && !runs_it && transfer.receiving_agency_id != Some(caller.agency_id) {
+                return Err(ApiError::forbidden("the receiving agency, or the province running the transfer, confirms its handover"));
+            }
+            if transfer.status != TransferStatus::Arrived {
+                return Err(ApiError::conflict(format!("a transfer is handed over once it has arrived; this one is {}", transfer.status)));
+            }
+            let members = active_members(conn, transfer.id).await?;
+            let mut errors = Vec::new();
+            for (i, outcome) in request.outcomes.iter().enumerate() {
+                if !members.iter().any(|m| m.id == outcome.case_id) {
+                    errors.push(FieldError::new(format!("outcomes[{i}].case_id"), "is not in this transfer"));
+                }
+            }
+            for member in &members {
+                if !request.outcomes.iter().any(|o| o.case_id == member.id) {
+                    errors.push(FieldError::new("outcomes", format!("case {} has no outcome", member.case_number)));
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::validation(errors));
+            }
+            for member in &members {
+                let outcome = request.outcomes.iter().find(|o| o.case_id == member.id).expect("checked above");
+                let to = match outcome.outcome {
+                    HandoverOutcome::Received => CaseStatus::Returned,
+                    HandoverOutcome::Absconded => CaseStatus::Absconded,
+                    HandoverOutcome::ReturnedToShelter => CaseStatus::ReadyForTransfer,
+                };
+                let why = match &outcome.reason {
+                    Some(r) => format!("{} handover {}: {} ({r})", transfer.reference, request.bast_number, outcome.outcome),
+                    None => format!("{} handover {}: {}", transfer.reference, request.bast_number, outcome.outcome),
+                };
+                move_cases(conn, &actor, std::slice::from_ref(member), to, &why).await?;
+                diesel::update(transfer_cases::table.find((transfer.id, member.id)))
+                    .set((
+                        transfer_cases::active.eq(false),
+                        transfer_cases::removed_at.eq(Utc::now()),
+                        transfer_cases::outcome.eq(outcome.outcome.as_str()),
+                        transfer_cases::outcome_reason.eq(outcome.reason.as_deref()),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            let received = request.outcomes.iter().filter(|o| o.outcome == HandoverOutcome::Received).count() as i32;
+            costs::release_all(conn, &actor, &transfer, "handed over; unspent commitment released", received).await?;
+            let row: TransferRow = diesel::update(transfers::table.find(transfer.id))
+                .set((
+                    transfers::status.eq(TransferStatus::HandedOver),
+                    transfers::bast_number.eq(request.bast_number.trim()),
+                    transfers::handed_over_at.eq(request.handed_over_at),
+                    transfers::received_by_name.eq(request.received_by.name.trim()),
+                    transfers::received_by_position.eq(request.received_by.position.as_deref()),
+                    transfers::witnesses.eq(serde_json::to_value(&request.witnesses).map_err(ApiError::internal)?),
+                    transfers::version.eq(transfers::version + 1),
+                    transfers::updated_at.eq(Utc::now()),
+                ))
+                .returning(TransferRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let view = queries::view(conn, row).await?;
+            audit::record(conn, &actor, Entry::change("transfer.handover", "transfer", view.id, None::<&()>, Some(&view))).await?;
+            Ok(view)
+        })
+        .await?;
+    Ok(transfer_response(StatusCode::OK, &view))
+}
+
+/// An actual cost of a transfer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"category": "transport", "amount": 1_350_000, "receipt_number": "KW-2019-0317", "description": "Sewa minibus Pontianak–Singkawang"}))]
+pub struct NewCostItem {
+    /// What it paid for.
+    pub category: CostCategory,
+    /// Whole rupiah.
+    pub amount: i64,
+    /// Receipt (kuitansi) number.
+    pub receipt_number: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// Record an actual cost.
+///
+/// Charges the cost to the budgets the split rule names, as realisations with
+/// the transfer and cost item as reference, consuming what was committed for
+/// the transfer on each budget first. A budget that cannot cover it refuses
+/// (409 with the shortfall).
+#[utoipa::path(
+    tag = "transfers",
+    operation_id = "create_transfer_cost",
+    params(("id" = Uuid, Path, description = "The transfer's id")),
+    request_body = NewCostItem,
+    responses(
+        (status = 201, description = "The recorded cost item", body = CostItem),
+        (status = 409, description = "A budget cannot cover the cost", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/transfers/{id}/costs")]
+pub async fn create_transfer_cost(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<NewCostItem>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::PlanTransfers)?;
+    let item = body.0;
+    if item.amount < 1 {
+        return Err(ApiError::invalid_field(
+            "amount",
+            "must be at least 1 rupiah",
+        ));
+    }
+    let scope = caller.transfer_scope();
+    let actor = Actor::from(&caller);
+    let mut conn = state.pool.get().await?;
+    let saved = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let transfer = queries::find_for_update(conn, &scope, *id)
+                .await?
+                .ok_or_else(not_found)?;
+            let saved: CostItem = diesel::insert_into(transfer_cost_items::table)
+                .values((
+                    transfer_cost_items::transfer_id.eq(transfer.id),
+                    transfer_cost_items::category.eq(item.category),
+                    transfer_cost_items::amount.eq(item.amount),
+                    transfer_cost_items::receipt_number
+                        .eq(item.receipt_number.as_deref().map(str::trim)),
+                    transfer_cost_items::description.eq(item.description.as_deref().map(str::trim)),
+                    transfer_cost_items::recorded_by.eq(caller.principal_id),
+                ))
+                .returning(CostItem::as_returning())
+                .get_result(conn)
+                .await?;
+            let members = member_count(conn, transfer.id).await?;
+            let heads = if members > 0 {
+                members
+            } else {
+                handed_over_count(conn, transfer.id).await?
+            };
+            costs::realise(
+                conn,
+                &actor,
+                &transfer,
+                saved.id,
+                item.category,
+                item.amount,
+                heads,
+            )
+            .await?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::change(
+                    "transfer.cost",
+                    "transfer",
+                    transfer.id,
+                    None::<&()>,
+                    Some(&saved),
+                ),
+            )
+            .await?;
+            Ok(saved)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(saved))
+}
+
+async fn handed_over_count(conn: &mut AsyncPgConnection, transfer: Uuid) -> QueryResult<i32> {
+    let n: i64 = transfer_cases::table
+        .filter(transfer_cases::transfer_id.eq(transfer))
+        .filter(transfer_cases::outcome.eq("received"))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(n as i32)
+}
