@@ -196,25 +196,32 @@ fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let prefix = format!(
+            "{}%",
+            compact
+                .to_uppercase()
+                .replace(['\\', '%'], "")
+                .replace('_', "\\_")
+        );
+        // The matching case ids are gathered first (an InitPlan using the persons'
+        // trigram, NIK and passport indexes and the case-number index), so that the
+        // OR across two tables never turns into a scan of every case.
         q = q.filter(
-            sql::<Bool>("(persons.full_name % ")
-                .bind::<Text, _>(text.clone())
-                .sql(" OR persons.full_name ILIKE ")
-                .bind::<Text, _>(like.clone())
-                .sql(" OR persons.nik = ")
-                .bind::<Text, _>(digits.clone())
-                .sql(" OR persons.passport_number = ")
-                .bind::<Text, _>(digits.to_uppercase())
-                .sql(" OR cases.case_number LIKE ")
-                .bind::<Text, _>(format!(
-                    "{}%",
-                    digits
-                        .to_uppercase()
-                        .replace(['\\', '%'], "")
-                        .replace('_', "\\_")
-                ))
-                .sql(")"),
+            sql::<Bool>(
+                "cases.id = ANY(ARRAY(SELECT c.id FROM cases c WHERE c.person_id IN (SELECT p.id FROM persons p \
+                 WHERE p.full_name % ",
+            )
+            .bind::<Text, _>(text.clone())
+            .sql(" OR p.full_name ILIKE ")
+            .bind::<Text, _>(like)
+            .sql(" OR p.nik = ")
+            .bind::<Text, _>(compact.clone())
+            .sql(" OR p.passport_number = ")
+            .bind::<Text, _>(compact.to_uppercase())
+            .sql(") UNION SELECT c.id FROM cases c WHERE c.case_number LIKE ")
+            .bind::<Text, _>(prefix)
+            .sql("))"),
         );
     }
     q
