@@ -19,6 +19,7 @@ use crate::access::Operation;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::http::etag::{check_version, if_match_version};
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency;
 use crate::http::pagination::{Page, decode_cursor, page_limit};
@@ -291,27 +292,6 @@ pub async fn list_cases(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// The version an `If-Match` header names.
-pub fn if_match_version(req: &HttpRequest) -> ApiResult<i32> {
-    let value = req
-        .headers()
-        .get("If-Match")
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "send If-Match with the ETag of the version you are changing",
-            )
-        })?
-        .to_str()
-        .unwrap_or_default();
-    value
-        .trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i32>()
-        .map_err(|_| ApiError::bad_parameter("If-Match", "is not an ETag this API gave out"))
-}
-
 /// Update a case.
 ///
 /// Changes the given fields (absent fields stay, `null` clears an optional
@@ -353,15 +333,7 @@ pub async fn update_case(
             let before = queries::find_for_update(conn, &scope, *id)
                 .await?
                 .ok_or_else(not_found)?;
-            if before.version != expected {
-                return Err(ApiError::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    format!(
-                        "the case is at version {}, not {expected}; read it again",
-                        before.version
-                    ),
-                ));
-            }
+            check_version("case", before.version, expected)?;
             let after = apply_patch(conn, &actor, &before, patch).await?;
             audit::record(
                 conn,

@@ -16,8 +16,8 @@ use crate::access::{Operation, province_of};
 use crate::agencies::AgencyKind;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
-use crate::cases::handlers::if_match_version;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::etag::{check_version, if_match_version};
 use crate::http::extract::{Json, Query};
 use crate::http::patch::double_option;
 use crate::regions::{RegionCode, catalog};
@@ -445,12 +445,7 @@ pub async fn update_transfer(
             let before = queries::find_for_update(conn, &scope, *id)
                 .await?
                 .ok_or_else(not_found)?;
-            if before.version != expected {
-                return Err(ApiError::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    format!("the transfer is at version {}", before.version),
-                ));
-            }
+            check_version("transfer", before.version, expected)?;
             if matches!(
                 before.status,
                 TransferStatus::HandedOver | TransferStatus::Cancelled
