@@ -25,5 +25,6 @@ pub mod schema;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod stats;
 pub mod text_enum;
 pub mod transfers;

@@ -34,6 +34,7 @@ field in `errors`. Times are RFC 3339 in UTC, money is whole rupiah as integers,
         (name = "cases", description = "Cases (returnees) and persons: registration, bulk push, lifecycle, history, search"),
         (name = "budgets", description = "Budgets (pagu) and their ledgers, cost-sharing agreements, the split rule and budget use; money in whole rupiah"),
         (name = "transfers", description = "Transfers home: members, legs, status, handover (BAST) and costs"),
+        (name = "stats", description = "Return statistics, from the same data and filters as the case list"),
         (name = "audit", description = "The append-only audit log, for system administrators"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
@@ -95,7 +96,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::transfers::members::remove_transfer_case)
                 .service(crate::transfers::lifecycle::transition_transfer)
                 .service(crate::transfers::lifecycle::hand_over_transfer)
-                .service(crate::transfers::lifecycle::create_transfer_cost),
+                .service(crate::transfers::lifecycle::create_transfer_cost)
+                .service(crate::stats::returns::get_return_stats),
         );
 }
 

@@ -15,4 +15,5 @@ mod openapi_file;
 mod regions;
 mod schema;
 mod sign_in_throttle;
+mod stats;
 mod transfers;

@@ -1,0 +1,4 @@
+//! Statistics (laporan): what the province reports by hand, from data.
+
+pub mod returns;
+pub mod scope;

@@ -1,0 +1,56 @@
+//! Which returns a report counts. Reports hold no personal data, so the
+//! provincial secretariat, which may not read cases, may read them; otherwise
+//! a report covers exactly the cases its reader's case list would show.
+
+use uuid::Uuid;
+
+use crate::access::province_of;
+use crate::agencies::AgencyKind;
+use crate::auth::Caller;
+
+/// The cases a report counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportScope {
+    /// Every case (system administrators, the ministry).
+    All,
+    /// Cases handled in this province (its social service and secretariat).
+    HandlingProvince(String),
+    /// Cases whose origin is this regency (its social service).
+    OriginRegency(String),
+    /// Cases this agency pushed.
+    SourceAgency(Uuid),
+    /// None.
+    Nothing,
+}
+
+impl ReportScope {
+    /// The report scope of a caller.
+    pub fn of(caller: &Caller) -> Self {
+        if caller.is_system_admin() {
+            return Self::All;
+        }
+        match (caller.agency_kind, caller.agency_region.as_deref()) {
+            (AgencyKind::System | AgencyKind::Ministry, _) => Self::All,
+            (
+                AgencyKind::ProvincialSocialService | AgencyKind::ProvincialSecretariat,
+                Some(region),
+            ) => Self::HandlingProvince(province_of(region).to_owned()),
+            (AgencyKind::RegencySocialService, Some(region)) => {
+                Self::OriginRegency(region.to_owned())
+            }
+            (AgencyKind::MigrantProtectionService, _) => Self::SourceAgency(caller.agency_id),
+            _ => Self::Nothing,
+        }
+    }
+
+    /// The SQL condition on `cases`, with `param` the placeholder of the scope's value.
+    pub fn condition(&self, param: &str) -> String {
+        match self {
+            Self::All => format!("({param}::text IS NULL)"),
+            Self::HandlingProvince(_) => format!("handling_province = {param}"),
+            Self::OriginRegency(_) => format!("origin_region = {param}"),
+            Self::SourceAgency(_) => format!("source_agency_id = {param}::uuid"),
+            Self::Nothing => format!("({param}::text IS NULL AND false)"),
+        }
+    }
+}
