@@ -35,6 +35,7 @@ field in `errors`. Times are RFC 3339 in UTC, money is whole rupiah as integers,
         (name = "budgets", description = "Budgets (pagu) and their ledgers, cost-sharing agreements, the split rule and budget use; money in whole rupiah"),
         (name = "transfers", description = "Transfers home: members, legs, status, handover (BAST) and costs"),
         (name = "stats", description = "Return statistics, from the same data and filters as the case list"),
+        (name = "events", description = "The change feed of cases, transfers and budgets, for systems that follow Pulang"),
         (name = "audit", description = "The append-only audit log, for system administrators"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
@@ -97,7 +98,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::transfers::lifecycle::transition_transfer)
                 .service(crate::transfers::lifecycle::hand_over_transfer)
                 .service(crate::transfers::lifecycle::create_transfer_cost)
-                .service(crate::stats::returns::get_return_stats),
+                .service(crate::stats::returns::get_return_stats)
+                .service(crate::events::handlers::list_events),
         );
 }
 

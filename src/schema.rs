@@ -126,6 +126,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     transfer_cases,
     transfer_cost_items,
+    change_events,
 );
 
 diesel::table! {
@@ -321,5 +322,26 @@ diesel::table! {
         description -> Nullable<Text>,
         recorded_by -> Nullable<Uuid>,
         recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    change_events (txid, id) {
+        txid -> Int8,
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        entity_type -> Text,
+        entity_id -> Uuid,
+        action -> Text,
+        handling_province -> Nullable<Text>,
+        origin_region -> Nullable<Text>,
+        source_agency_id -> Nullable<Uuid>,
+        destination_region -> Nullable<Text>,
+        receiving_agency_id -> Nullable<Uuid>,
+        out_of_province -> Nullable<Bool>,
+        budget_source -> Nullable<Text>,
+        budget_owner_id -> Nullable<Uuid>,
+        budget_province -> Nullable<Text>,
+        data -> Nullable<Jsonb>,
     }
 }

@@ -218,6 +218,7 @@ pub async fn create_budget(
                 ),
             )
             .await?;
+            crate::events::budget_changed(conn, budget.id, "created").await?;
             Ok(budget)
         })
         .await?;
@@ -331,6 +332,7 @@ pub async fn update_budget(
                 ),
             )
             .await?;
+            crate::events::budget_changed(conn, after.id, "updated").await?;
             Ok(after)
         })
         .await?;

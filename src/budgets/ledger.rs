@@ -157,5 +157,6 @@ pub async fn append(
         .returning(LedgerEntry::as_returning())
         .get_result(conn)
         .await?;
+    crate::events::budget_changed(conn, budget.id, "ledger_entry").await?;
     Ok(row)
 }

@@ -213,8 +213,8 @@ pub async fn insert_cases(
     .bind::<Nullable<Text>, _>(&actor.name)
     .bind::<Nullable<SqlUuid>, _>(actor.agency_id)
     .execute(conn)
-    .await
-    .map(drop)
+    .await?;
+    crate::events::cases_changed(conn, ids, "created").await
 }
 
 /// Appends one history entry per case.
@@ -324,5 +324,6 @@ pub async fn update_all(
         .iter()
         .map(|u| serde_json::json!({"record": u.new}))
         .collect();
-    insert_history(conn, actor, &ids, "updated", &before, &after).await
+    insert_history(conn, actor, &ids, "updated", &before, &after).await?;
+    crate::events::cases_changed(conn, &ids, "updated").await
 }

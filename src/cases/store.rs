@@ -246,6 +246,7 @@ pub async fn insert_case(
         },
     )
     .await?;
+    crate::events::case_changed(conn, view.id, "created").await?;
     Ok(view)
 }
 
@@ -278,5 +279,6 @@ pub async fn set_status(
             after: None,
         },
     )
-    .await
+    .await?;
+    crate::events::case_changed(conn, case.id, "status_changed").await
 }

@@ -236,5 +236,6 @@ pub async fn apply_patch(
         },
     )
     .await?;
+    crate::events::case_changed(conn, after.id, "updated").await?;
     Ok(after)
 }

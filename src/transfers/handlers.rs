@@ -304,6 +304,7 @@ pub async fn create_transfer(
                 ),
             )
             .await?;
+            crate::events::transfer_changed(conn, view.id, "created").await?;
             Ok(view)
         })
         .await?;
@@ -505,6 +506,7 @@ pub async fn update_transfer(
                 ),
             )
             .await?;
+            crate::events::transfer_changed(conn, view.id, "updated").await?;
             Ok(view)
         })
         .await?;

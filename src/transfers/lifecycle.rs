@@ -210,6 +210,7 @@ pub async fn transition_transfer(
                 ),
             )
             .await?;
+            crate::events::transfer_changed(conn, view.id, request.to.as_str()).await?;
             Ok(view)
         })
         .await?;
@@ -367,6 +368,7 @@ pub async fn hand_over_transfer(
                 .await?;
             let view = queries::view(conn, row).await?;
             audit::record(conn, &actor, Entry::change("transfer.handover", "transfer", view.id, None::<&()>, Some(&view))).await?;
+            crate::events::transfer_changed(conn, view.id, "handed_over").await?;
             Ok(view)
         })
         .await?;
@@ -468,6 +470,7 @@ pub async fn create_transfer_cost(
                 ),
             )
             .await?;
+            crate::events::transfer_changed(conn, transfer.id, "cost_recorded").await?;
             Ok(saved)
         })
         .await?;

@@ -166,6 +166,7 @@ pub async fn add_transfer_cases(
                 ),
             )
             .await?;
+            crate::events::transfer_changed(conn, view.id, "members_changed").await?;
             Ok(view)
         })
         .await?;
@@ -239,6 +240,7 @@ pub async fn remove_transfer_case(
                 ),
             )
             .await?;
+            crate::events::transfer_changed(conn, view.id, "members_changed").await?;
             Ok(view)
         })
         .await?;

@@ -8,6 +8,7 @@ mod budgets;
 mod case_push;
 mod cases;
 mod errors;
+mod events;
 mod health;
 mod helpers;
 mod local_cluster;
