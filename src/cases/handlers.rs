@@ -246,22 +246,34 @@ impl CaseListQuery {
 ///
 /// The cases the caller may see, filtered and sorted, a page at a time
 /// (keyset pagination: pass `next_cursor` as `cursor`). Every filter is
-/// backed by an index.
+/// backed by an index. With `Accept: text/csv` the answer is every matching
+/// case as CSV (UTF-8 with BOM, header row, times in UTC as spreadsheet
+/// dates, formula-like cells neutralised), streamed page by page.
 #[utoipa::path(
     tag = "cases",
     operation_id = "list_cases",
     params(CaseListQuery),
-    responses((status = 200, description = "A page of cases", body = Page<CaseView>))
+    responses((status = 200, description = "A page of cases, or all of them as CSV", body = Page<CaseView>,
+               content((Page<CaseView> = "application/json"), (String = "text/csv"))))
 )]
 #[get("/cases")]
 pub async fn list_cases(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     query: Query<CaseListQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadCases)?;
     let filter = query.filter()?;
     let sort = query.sort.unwrap_or_default();
+    if crate::http::csv::wants_csv(&req) {
+        return Ok(super::export::csv_response(
+            state.pool.clone(),
+            caller.case_scope(),
+            filter,
+            sort,
+        ));
+    }
     let limit = page_limit(query.limit, 50, 500)?;
     let cursor = query
         .cursor

@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod bulk_sql;
 pub mod countries;
+pub mod export;
 pub mod handlers;
 pub mod input;
 pub mod lifecycle;

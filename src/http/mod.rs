@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every resource: extractors, middleware and the fallback route.
 
+pub mod csv;
 pub mod etag;
 pub mod extract;
 pub mod fallback;

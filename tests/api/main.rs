@@ -9,6 +9,7 @@ mod case_push;
 mod cases;
 mod errors;
 mod events;
+mod export;
 mod health;
 mod helpers;
 mod local_cluster;
