@@ -99,6 +99,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::transfers::lifecycle::hand_over_transfer)
                 .service(crate::transfers::lifecycle::create_transfer_cost)
                 .service(crate::stats::returns::get_return_stats)
+                .service(crate::stats::costs::get_cost_stats)
                 .service(crate::events::handlers::list_events),
         );
 }

@@ -1,4 +1,5 @@
 //! Statistics (laporan): what the province reports by hand, from data.
 
+pub mod costs;
 pub mod returns;
 pub mod scope;

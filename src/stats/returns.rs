@@ -183,19 +183,12 @@ pub async fn get_return_stats(
     let scope = ReportScope::of(&caller);
     let sql = STATS_SQL.replace("SCOPE", &scope.condition("$4"));
     let until = query.to.succ_opt().unwrap_or(query.to);
-    let mut statement = diesel::sql_query(sql)
+    let statement = diesel::sql_query(sql)
         .into_boxed()
         .bind::<Timestamptz, _>(query.from.and_time(NaiveTime::MIN).and_utc())
         .bind::<Timestamptz, _>(until.and_time(NaiveTime::MIN).and_utc())
-        .bind::<Nullable<Text>, _>(province.clone());
-    statement = match &scope {
-        ReportScope::All => statement.bind::<Nullable<Text>, _>(None::<String>),
-        ReportScope::HandlingProvince(p) | ReportScope::OriginRegency(p) => {
-            statement.bind::<Nullable<Text>, _>(Some(p.clone()))
-        }
-        ReportScope::SourceAgency(a) => statement.bind::<Nullable<Text>, _>(Some(a.to_string())),
-        ReportScope::Nothing => statement.bind::<Nullable<Text>, _>(None::<String>),
-    };
+        .bind::<Nullable<Text>, _>(province.clone())
+        .bind::<Nullable<Text>, _>(scope.value());
     let rows: Vec<Row> = statement.load(&mut *state.pool.get().await?).await?;
     Ok(HttpResponse::Ok().json(assemble(query.from, query.to, province, rows)))
 }

@@ -43,6 +43,25 @@ impl ReportScope {
         }
     }
 
+    /// The value the scope's condition compares with, as text.
+    pub fn value(&self) -> Option<String> {
+        match self {
+            Self::All | Self::Nothing => None,
+            Self::HandlingProvince(v) | Self::OriginRegency(v) => Some(v.clone()),
+            Self::SourceAgency(a) => Some(a.to_string()),
+        }
+    }
+
+    /// The SQL condition on `transfers`: a province's, or those heading to a regency.
+    pub fn transfer_condition(&self, param: &str) -> String {
+        match self {
+            Self::All => format!("({param}::text IS NULL)"),
+            Self::HandlingProvince(_) => format!("handling_province = {param}"),
+            Self::OriginRegency(_) => format!("destination_region = {param}"),
+            Self::SourceAgency(_) | Self::Nothing => format!("({param}::text IS NULL AND false)"),
+        }
+    }
+
     /// The SQL condition on `cases`, with `param` the placeholder of the scope's value.
     pub fn condition(&self, param: &str) -> String {
         match self {

@@ -623,3 +623,58 @@ async fn a_plan_the_budgets_cannot_cover_is_refused_whole() {
         b(10_000_000, 0, 0)
     );
 }
+
+#[actix_web::test]
+async fn a_return_to_a_regency_without_an_agreement_is_reported() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let case = push(&app, &w, 6, "61.01").await;
+    make_ready(&app, &w, &case).await;
+    let plan = json!({"destination_region": "61.01", "fiscal_year": 2019, "estimated_costs": [{"category": "transport", "amount": 700_000}]});
+    let transfer = app
+        .post("/api/v1/transfers", &plan, Some(&w.province_worker))
+        .await
+        .json();
+    let id = transfer["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/transfers/{id}/cases"),
+        &json!({"case_ids": [case]}),
+        Some(&w.province_worker),
+    )
+    .await;
+    step(&app, &w.province_worker, &id, "departed").await;
+    step(&app, &w.province_worker, &id, "arrived").await;
+    app.post(
+        &format!("/api/v1/transfers/{id}/costs"),
+        &json!({"category": "transport", "amount": 650_000}),
+        Some(&w.province_worker),
+    )
+    .await;
+    let handover = json!({"bast_number": "BAST/9", "handed_over_at": "2019-05-01T06:00:00Z", "received_by": {"name": "Dinsos Sambas"},
+                          "outcomes": [{"case_id": case, "outcome": "received"}]});
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/transfers/{id}/handover"),
+            &handover,
+            Some(&w.province_worker)
+        )
+        .await
+        .status,
+        200
+    );
+    let costs = app
+        .get(
+            "/api/v1/stats/costs?fiscal_year=2019&handling_province=61",
+            Some(&w.province_finance),
+        )
+        .await
+        .json();
+    assert_eq!(
+        costs["without_agreement"],
+        json!([{"transfer": transfer["reference"], "destination_region": "61.01", "amount": 650_000}])
+    );
+    assert_eq!(
+        costs["regency_shares"][0]["regency_share_percent"], 0.0,
+        "the province paid all"
+    );
+}
