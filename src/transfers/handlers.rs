@@ -361,17 +361,21 @@ pub struct TransferListQuery {
 /// The transfers the caller may see, latest planned departure first: the
 /// province's own, those heading to a regency for its social service, and
 /// those leaving their province for the ministry. `in_transit=true` and
-/// `overdue=true` give the views a dashboard needs.
+/// `overdue=true` give the views a dashboard needs. With `Accept: text/csv`
+/// every matching transfer comes as CSV (members, returnees, estimated and
+/// realised cost, cost per returnee, handover), streamed.
 #[utoipa::path(
     tag = "transfers",
     operation_id = "list_transfers",
     params(TransferListQuery),
-    responses((status = 200, description = "Transfers", body = Vec<TransferView>))
+    responses((status = 200, description = "Transfers, or all of them as CSV", body = Vec<TransferView>,
+               content((Vec<TransferView> = "application/json"), (String = "text/csv"))))
 )]
 #[get("/transfers")]
 pub async fn list_transfers(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     query: Query<TransferListQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadTransfers)?;
@@ -390,6 +394,13 @@ pub async fn list_transfers(
         in_transit: query.in_transit.unwrap_or(false),
         overdue: query.overdue.unwrap_or(false),
     };
+    if crate::http::csv::wants_csv(&req) {
+        return Ok(super::export::csv_response(
+            state.pool.clone(),
+            caller.transfer_scope(),
+            filter,
+        ));
+    }
     let mut conn = state.pool.get().await?;
     let rows = queries::list(&mut conn, &caller.transfer_scope(), &filter, limit as i64).await?;
     let mut views = Vec::with_capacity(rows.len());

@@ -7,6 +7,7 @@
 //! through the split rule; actual cost items realise them.
 
 pub mod costs;
+pub mod export;
 pub mod handlers;
 pub mod lifecycle;
 pub mod members;

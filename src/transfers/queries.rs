@@ -340,13 +340,8 @@ pub struct TransferFilter {
     pub overdue: bool,
 }
 
-/// Transfers in scope matching the filter, by planned departure (latest first).
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    scope: &TransferScope,
-    f: &TransferFilter,
-    limit: i64,
-) -> QueryResult<Vec<TransferRow>> {
+/// Transfers in scope matching the filter.
+pub fn filtered<'a>(scope: &TransferScope, f: &TransferFilter) -> Boxed<'a> {
     let mut q = scoped(scope);
     if let Some(v) = f.status {
         q = q.filter(transfers::status.eq(v));
@@ -380,13 +375,66 @@ pub async fn list(
             .filter(transfers::status.eq(TransferStatus::Planned))
             .filter(transfers::planned_departure.lt(Utc::now()));
     }
-    q.order((
-        transfers::planned_departure.desc().nulls_last(),
-        transfers::id.desc(),
-    ))
-    .limit(limit)
-    .load(conn)
-    .await
+    q
+}
+
+/// Transfers in scope matching the filter, by planned departure (latest first).
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    scope: &TransferScope,
+    f: &TransferFilter,
+    limit: i64,
+) -> QueryResult<Vec<TransferRow>> {
+    filtered(scope, f)
+        .order((
+            transfers::planned_departure.desc().nulls_last(),
+            transfers::id.desc(),
+        ))
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
+/// Per transfer: active members, returnees received, and whole rupiah spent.
+pub async fn tallies(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, (i64, i64, i64)>> {
+    let members: Vec<(Uuid, i64, i64)> = transfer_cases::table
+        .filter(transfer_cases::transfer_id.eq_any(ids))
+        .group_by(transfer_cases::transfer_id)
+        .select((
+            transfer_cases::transfer_id,
+            sql::<diesel::sql_types::BigInt>("count(*) FILTER (WHERE transfer_cases.active)"),
+            sql::<diesel::sql_types::BigInt>(
+                "count(*) FILTER (WHERE transfer_cases.outcome = 'received')",
+            ),
+        ))
+        .load(conn)
+        .await?;
+    let spent: Vec<(Uuid, i64)> = transfer_cost_items::table
+        .filter(transfer_cost_items::transfer_id.eq_any(ids))
+        .group_by(transfer_cost_items::transfer_id)
+        .select((
+            transfer_cost_items::transfer_id,
+            sql::<diesel::sql_types::BigInt>("sum(transfer_cost_items.amount)::bigint"),
+        ))
+        .load(conn)
+        .await?;
+    let mut out: std::collections::HashMap<Uuid, (i64, i64, i64)> =
+        ids.iter().map(|id| (*id, (0, 0, 0))).collect();
+    for (id, active, received) in members {
+        if let Some(t) = out.get_mut(&id) {
+            t.0 = active;
+            t.1 = received;
+        }
+    }
+    for (id, amount) in spent {
+        if let Some(t) = out.get_mut(&id) {
+            t.2 = amount;
+        }
+    }
+    Ok(out)
 }
 
 /// The active transfer of each of these cases.
