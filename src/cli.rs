@@ -42,6 +42,10 @@ pub enum Command {
         /// Give existing demo users new passwords (and print them).
         #[arg(long)]
         reset_passwords: bool,
+        /// Also build the 2019 year of the seed story: budgets, agreements, 2,480 returnees,
+        /// their transfers, handovers and costs (through the API's own code).
+        #[arg(long)]
+        demo_2019: bool,
     },
     /// Administration tasks.
     Admin {
@@ -90,12 +94,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", crate::access::render_policy_markdown());
             Ok(())
         }
-        Command::Seed { reset_passwords } => {
-            let database = Database::open(&Settings::from_env()?).await?;
+        Command::Seed {
+            reset_passwords,
+            demo_2019,
+        } => {
+            let settings = Settings::from_env()?;
+            let tokens = crate::server::token_keys(&settings)?;
+            let database = Database::open(&settings).await?;
             let result = async {
                 crate::db::run_migrations(&database.url).await?;
                 let mut conn = database.connect().await?;
-                crate::seed::west_kalimantan(&mut conn, reset_passwords).await
+                let mut report = crate::seed::west_kalimantan(&mut conn, reset_passwords).await?;
+                if demo_2019 {
+                    let pool = crate::db::build_pool(&database.url, 4)?;
+                    let state = actix_web::web::Data::new(crate::state::AppState::new(
+                        pool,
+                        tokens,
+                        settings.clone(),
+                    )?);
+                    report.push('\n');
+                    report.push_str(
+                        &crate::seed_2019::demo_2019(&mut conn, state, crate::seed_2019::SEED_2019)
+                            .await?,
+                    );
+                }
+                Ok::<_, anyhow::Error>(report)
             }
             .await;
             database.close();

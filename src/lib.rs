@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod regions;
 pub mod schema;
 pub mod seed;
+pub mod seed_2019;
 pub mod server;
 pub mod state;
 pub mod stats;

@@ -165,10 +165,8 @@ pub async fn push_cases(
         ));
     }
     let (mut outcomes, valid) = validate_all(&caller, request.records);
-    let rejected = outcomes
-        .iter()
-        .filter(|o| o.result == RecordResult::Rejected)
-        .count();
+    // Valid records are still marked rejected until they are applied; count the others.
+    let rejected = outcomes.len() - valid.len();
     if request.mode == BatchMode::Atomic && rejected > 0 {
         return Err(ApiError::validation(vec![FieldError::new(
             "records",

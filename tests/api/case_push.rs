@@ -184,6 +184,18 @@ async fn atomic_mode_writes_nothing_when_a_record_is_bad() {
 }
 
 #[actix_web::test]
+async fn atomic_mode_writes_a_good_batch() {
+    let app = TestApp::spawn().await;
+    let k = app.kalbar().await;
+    let body = json!({"mode": "atomic", "records": [new_case(1, "61.71"), new_case(2, "35.07")]});
+    let response = app
+        .post("/api/v1/cases/batch", &body, Some(&k.push_client))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.json()["totals"]["created"], 2);
+}
+
+#[actix_web::test]
 async fn a_dry_run_classifies_without_writing() {
     let app = TestApp::spawn().await;
     let k = app.kalbar().await;

@@ -7,6 +7,7 @@ mod auth;
 mod budgets;
 mod case_push;
 mod cases;
+mod demo_2019;
 mod errors;
 mod events;
 mod export;

@@ -1,0 +1,78 @@
+//! The 2019 demo year comes out of the statistics exactly as built.
+
+use actix_web::web;
+use pulang::seed_2019::{DemoSize, demo_2019};
+
+use crate::helpers::{TestApp, test_keys};
+
+#[actix_web::test]
+async fn the_demo_year_gives_back_its_own_figures() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.db().await;
+    pulang::seed::west_kalimantan(&mut conn, false)
+        .await
+        .unwrap();
+    let settings = pulang::config::Settings::from_lookup(|_| None).unwrap();
+    let pool = pulang::db::build_pool(&app.database_url, 4).unwrap();
+    let state = web::Data::new(pulang::state::AppState::new(pool, test_keys(), settings).unwrap());
+    let size = DemoSize {
+        out_of_province: 27,
+        in_province: 23,
+    };
+    let report = demo_2019(&mut conn, state.clone(), size).await.unwrap();
+    assert!(
+        report.contains("50 returnees received, 50 returned"),
+        "{report}"
+    );
+    let again = demo_2019(&mut conn, state, size).await.unwrap();
+    assert!(again.contains("already there"), "idempotent: {again}");
+
+    let admin = app.admin_token().await;
+    let agencies = app
+        .get("/api/v1/agencies?q=DINSOS-KALBAR", Some(&admin))
+        .await
+        .json();
+    let province: uuid::Uuid = agencies["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (_, token) = app
+        .user_token(province, "viewer.kalbar", vec![pulang::auth::Role::Viewer])
+        .await;
+    let stats = app
+        .get(
+            "/api/v1/stats/returns?from=2019-01-01&to=2019-10-31&handling_province=61",
+            Some(&token),
+        )
+        .await
+        .json();
+    assert_eq!(stats["received"], 50);
+    assert_eq!(stats["returned"], 50);
+    let scope = |key: &str| {
+        stats["by_origin_scope"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap()["received"]
+            .clone()
+    };
+    assert_eq!(scope("out_of_province"), 27);
+    assert_eq!(scope("in_province"), 23);
+    let costs = app
+        .get("/api/v1/stats/costs?fiscal_year=2019", Some(&token))
+        .await
+        .json();
+    assert!(
+        !costs["without_agreement"].as_array().unwrap().is_empty(),
+        "three regencies have no agreement"
+    );
+    assert!(
+        costs["regency_shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["regency_share_percent"] == 40.0)
+    );
+}
