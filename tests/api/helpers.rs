@@ -123,6 +123,8 @@ pub struct TestApp {
     /// Connection URL of this test's database.
     pub database_url: String,
     database: String,
+    /// Whether this instance drops the database when it ends (the first one does).
+    owns_database: bool,
 }
 
 impl TestApp {
@@ -162,6 +164,22 @@ impl TestApp {
             service: actix_service::boxed::service(service),
             database_url,
             database,
+            owns_database: true,
+        }
+    }
+
+    /// A second, independent instance of the API (its own pool and app) on
+    /// the same database and signing key, as behind a load balancer.
+    pub async fn second_instance(&self) -> TestApp {
+        let settings = Settings::from_lookup(|_| None).unwrap();
+        let pool = pulang::db::build_pool(&self.database_url, 8).unwrap();
+        let state = web::Data::new(AppState::new(pool, test_keys(), settings).unwrap());
+        let service = test::init_service(pulang::app::build_app(state)).await;
+        TestApp {
+            service: actix_service::boxed::service(service),
+            database_url: self.database_url.clone(),
+            database: self.database.clone(),
+            owns_database: false,
         }
     }
 
@@ -394,6 +412,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if !self.owns_database {
+            return;
+        }
         let url = (server().url_for)("postgres");
         let database = self.database.clone();
         // Best effort: the throwaway cluster is removed at the end of the run anyway.

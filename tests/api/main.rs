@@ -20,3 +20,4 @@ mod schema;
 mod sign_in_throttle;
 mod stats;
 mod transfers;
+mod two_instances;
