@@ -166,8 +166,10 @@ async fn read(
 /// written in the same transaction as its change and is listed only once its
 /// transaction and every older one have finished, so a consumer that follows
 /// `next_cursor` misses nothing and sees nothing twice, whatever runs at the
-/// same time. With `wait`, an empty answer waits up to that many seconds for
-/// a new event (long poll).
+/// same time. An event is held back while any older transaction on the
+/// database server is still running, so a long transaction delays the feed
+/// (it never reorders or drops it). With `wait`, an empty answer waits up to
+/// that many seconds for a new event (long poll).
 #[utoipa::path(
     tag = "events",
     operation_id = "list_events",
