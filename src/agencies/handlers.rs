@@ -279,16 +279,7 @@ pub async fn update_agency(
                 .map_err(|e| errors.push(e))
                 .ok()
                 .flatten();
-            let email = match &patch.email {
-                Some(Some(e)) => rules::check_email(e)
-                    .map(|e| Some(Some(e)))
-                    .unwrap_or_else(|e| {
-                        errors.push(e);
-                        None
-                    }),
-                Some(None) => Some(None),
-                None => None,
-            };
+            let email = rules::check_email_patch(&patch.email, &mut errors);
             let region = match &patch.region_code {
                 Some(r) => r.clone(),
                 None => before

@@ -89,6 +89,25 @@ pub fn check_email(email: &str) -> Result<String, FieldError> {
     }
 }
 
+/// Checks the e-mail of a PATCH body: absent stays absent, `null` clears,
+/// a value must look like an address (the error goes to `errors`).
+pub fn check_email_patch(
+    patch: &Option<Option<String>>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
+    match patch {
+        Some(Some(e)) => match check_email(e) {
+            Ok(e) => Some(Some(e)),
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        },
+        Some(None) => Some(None),
+        None => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -289,16 +289,7 @@ pub async fn update_agency_user(
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
-    let email = match &patch.email {
-        Some(Some(e)) => super::rules::check_email(e)
-            .map(|e| Some(Some(e)))
-            .unwrap_or_else(|e| {
-                errors.push(e);
-                None
-            }),
-        Some(None) => Some(None),
-        None => None,
-    };
+    let email = super::rules::check_email_patch(&patch.email, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }

@@ -14,22 +14,28 @@ use super::queries::outstanding_commitments;
 use crate::audit::Actor;
 use crate::budgets::ledger::{self, NewEntry};
 use crate::budgets::model::LedgerKind;
-use crate::budgets::payers;
+use crate::budgets::payers::{self, PayerSet};
 use crate::budgets::split::{Charge, Cost, CostCategory, SplitResult, split_cost};
 use crate::error::{ApiError, ApiResult};
 use crate::regions::RegionCode;
 
+/// The budgets the split rule may charge for `transfer`, loaded once per operation.
+async fn payers_for(conn: &mut AsyncPgConnection, transfer: &TransferRow) -> ApiResult<PayerSet> {
+    let handling =
+        RegionCode::parse(&transfer.handling_province).map_err(ApiError::internal_msg)?;
+    Ok(payers::load(conn, transfer.fiscal_year, &handling).await?)
+}
+
 /// Splits one cost of `transfer` by the split rule.
-async fn split(
-    conn: &mut AsyncPgConnection,
+fn split(
     transfer: &TransferRow,
+    set: &PayerSet,
     category: CostCategory,
     amount: i64,
 ) -> ApiResult<SplitResult> {
     let handling =
         RegionCode::parse(&transfer.handling_province).map_err(ApiError::internal_msg)?;
     let origin = RegionCode::parse(&transfer.destination_region).map_err(ApiError::internal_msg)?;
-    let set = payers::load(conn, transfer.fiscal_year, &handling).await?;
     let cost = Cost {
         category,
         amount,
@@ -84,9 +90,10 @@ pub async fn commit_estimates(
     estimates: &[EstimatedCost],
     members: i32,
 ) -> ApiResult<()> {
+    let set = payers_for(conn, transfer).await?;
     let mut planned: Vec<(Charge, SplitResult, CostCategory)> = Vec::new();
     for estimate in estimates {
-        let result = split(conn, transfer, estimate.category, estimate.amount).await?;
+        let result = split(transfer, &set, estimate.category, estimate.amount)?;
         for charge in &result.charges {
             planned.push((charge.clone(), result.clone(), estimate.category));
         }
@@ -146,7 +153,8 @@ pub async fn realise(
     amount: i64,
     members: i32,
 ) -> ApiResult<SplitResult> {
-    let result = split(conn, transfer, category, amount).await?;
+    let set = payers_for(conn, transfer).await?;
+    let result = split(transfer, &set, category, amount)?;
     let budgets = lock_all(conn, result.charges.iter().map(|c| c.budget_id)).await?;
     let outstanding: BTreeMap<Uuid, i64> = outstanding_commitments(conn, transfer.id)
         .await?
