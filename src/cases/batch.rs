@@ -453,7 +453,7 @@ async fn create_all(
             numbers[i] = number;
         }
     }
-    let ids: Vec<Uuid> = (0..new.len()).map(|_| Uuid::new_v4()).collect();
+    let ids: Vec<Uuid> = (0..new.len()).map(|_| super::new_id()).collect();
     bulk_sql::insert_cases(
         conn,
         actor,

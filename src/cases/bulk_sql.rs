@@ -86,7 +86,7 @@ pub async fn resolve_persons(
             (None, None) => None,
         };
         let id = known.unwrap_or_else(|| {
-            let id = Uuid::new_v4();
+            let id = super::new_id();
             match (&p.nik, &p.passport_number) {
                 (Some(nik), _) => {
                     by_nik.insert(nik.clone(), id);

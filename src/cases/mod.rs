@@ -21,3 +21,14 @@ pub mod write_access;
 
 pub use status::CaseStatus;
 pub use view::{CaseView, Person};
+
+/// A new id for a case, a person or a history row's subject: a UUIDv7, whose
+/// leading bits are the creation time. Rows created together sit together in
+/// every index keyed by id, so a bulk push appends to the right edge of
+/// `cases_pkey`, `persons_pkey` and `cases_person_idx` instead of dirtying a
+/// random page of each per row — which is what a million cases made
+/// expensive. The time it reveals is the record's `created_at`, which every
+/// reader of the record already sees.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

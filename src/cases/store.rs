@@ -116,6 +116,7 @@ pub async fn resolve_person(
     }
     let inserted: Option<Uuid> = diesel::insert_into(persons::table)
         .values((
+            persons::id.eq(super::new_id()),
             persons::full_name.eq(&person.full_name),
             persons::nik.eq(&person.nik),
             persons::passport_number.eq(&person.passport_number),
@@ -202,6 +203,7 @@ pub async fn insert_case(
         .remove(0);
     let row: CaseRow = diesel::insert_into(cases::table)
         .values((
+            cases::id.eq(super::new_id()),
             cases::case_number.eq(number),
             cases::person_id.eq(person_id),
             cases::category.eq(case.category),
