@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Generates the bulk-push benchmark's data: N case records in batches, as
-JSON request bodies for POST /api/v1/cases/batch, as SQL upsert batches for
-psql, and as one CSV for COPY. Deterministic: the same N gives the same rows.
+"""Generates benchmark data: N case records in batches, as JSON request bodies
+for POST /api/v1/cases/batch (batch-00000.json, …) and, for the first
+BASELINE_ROWS records (all of them unless given), as SQL upsert batches for
+psql (batch-00000.sql, …) and one CSV for COPY (baseline.csv). Deterministic:
+the same N gives the same rows. Streams, so a million records need little
+memory.
 
-usage: gen_records.py OUT_DIR N BATCH_SIZE
+usage: gen_records.py OUT_DIR N BATCH_SIZE [BASELINE_ROWS]
 """
 import csv, json, os, random, sys
 
 out, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+baseline_rows = int(sys.argv[4]) if len(sys.argv) > 4 else n
 os.makedirs(out, exist_ok=True)
 rng = random.Random(2019)
 # Kalbar regencies and the provinces migrant workers mostly come from.
@@ -18,6 +22,7 @@ points = ["plbn_entikong", "plbn_aruk", "plbn_nanga_badau", "pelabuhan_dwikora_p
 categories = ["migrant_worker", "undocumented_migrant", "trafficking_victim"]
 first = ["Siti", "Nur", "Dewi", "Ani", "Budi", "Agus", "Rina", "Yusuf", "Eka", "Joko", "Maria", "Hendra"]
 last = ["Rahmawati", "Hidayat", "Santoso", "Wijaya", "Lestari", "Saputra", "Kurniawan", "Susanti"]
+
 
 def record(i):
     origin = rng.choice(kalbar) if rng.random() < 0.45 else rng.choice(others)
@@ -40,11 +45,18 @@ def record(i):
         "handling_province": "61",
     }
 
-records = [record(i) for i in range(n)]
+
 # The baseline table has the cases table's columns, constraints and indexes,
 # plus the person's name, NIK and sex with the persons table's indexes.
 cols = ["external_reference", "case_number", "full_name", "nik", "sex", "category", "arrived_at", "entry_point",
         "country_left", "origin_region", "origin_province", "handling_province", "funding_scope"]
+upsert_tail = ("\nON CONFLICT (source_agency_id, external_reference) WHERE external_reference IS NOT NULL "
+               "DO UPDATE SET full_name = EXCLUDED.full_name, nik = EXCLUDED.nik, sex = EXCLUDED.sex, "
+               "category = EXCLUDED.category, arrived_at = EXCLUDED.arrived_at, entry_point = EXCLUDED.entry_point, "
+               "country_left = EXCLUDED.country_left, origin_region = EXCLUDED.origin_region, "
+               "origin_province = EXCLUDED.origin_province, handling_province = EXCLUDED.handling_province, "
+               "funding_scope = EXCLUDED.funding_scope;\n")
+
 
 def row(r):
     p = r["person"]
@@ -53,23 +65,24 @@ def row(r):
             r["category"], r["arrived_at"], r["entry_point"], r["country_left"], r["origin_region"], province,
             r["handling_province"], "apbd_shared" if province == r["handling_province"] else "apbn"]
 
+
 def lit(v):
     return "'" + str(v).replace("'", "''") + "'"
 
-for b in range(0, n, size):
-    chunk = records[b:b + size]
-    with open(os.path.join(out, "batch-%05d.json" % (b // size)), "w") as f:
-        json.dump({"records": chunk}, f)
-    with open(os.path.join(out, "batch-%05d.sql" % (b // size)), "w") as f:
-        f.write("INSERT INTO bench_cases (%s) VALUES\n" % ", ".join(cols))
-        f.write(",\n".join("(" + ", ".join(lit(v) for v in row(r)) + ")" for r in chunk))
-        f.write("\nON CONFLICT (source_agency_id, external_reference) WHERE external_reference IS NOT NULL "
-                "DO UPDATE SET full_name = EXCLUDED.full_name, nik = EXCLUDED.nik, sex = EXCLUDED.sex, "
-                "category = EXCLUDED.category, arrived_at = EXCLUDED.arrived_at, entry_point = EXCLUDED.entry_point, "
-                "country_left = EXCLUDED.country_left, origin_region = EXCLUDED.origin_region, "
-                "origin_province = EXCLUDED.origin_province, handling_province = EXCLUDED.handling_province, "
-                "funding_scope = EXCLUDED.funding_scope;\n")
-with open(os.path.join(out, "all.csv"), "w", newline="") as f:
-    w = csv.writer(f)
-    for r in records:
-        w.writerow(row(r))
+
+with open(os.path.join(out, "baseline.csv"), "w", newline="") as baseline_csv:
+    w = csv.writer(baseline_csv)
+    for b in range(0, n, size):
+        chunk = [record(i) for i in range(b, min(b + size, n))]
+        name = "batch-%05d" % (b // size)
+        with open(os.path.join(out, name + ".json"), "w") as f:
+            json.dump({"records": chunk}, f)
+        if b >= baseline_rows:
+            continue
+        chunk = chunk[:baseline_rows - b]
+        with open(os.path.join(out, name + ".sql"), "w") as f:
+            f.write("INSERT INTO bench_cases (%s) VALUES\n" % ", ".join(cols))
+            f.write(",\n".join("(" + ", ".join(lit(v) for v in row(r)) + ")" for r in chunk))
+            f.write(upsert_tail)
+        for r in chunk:
+            w.writerow(row(r))
