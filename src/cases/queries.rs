@@ -48,14 +48,31 @@ pub async fn find(
     scope: &CaseScope,
     id: Uuid,
 ) -> QueryResult<Option<CaseView>> {
-    let row: Option<(CaseRow, Person)> = scoped(base(), scope)
-        .filter(cases::id.eq(id))
-        .first(conn)
-        .await
-        .optional()?;
-    let mut views: Vec<CaseView> = row.map(|(c, p)| CaseView::new(c, p)).into_iter().collect();
-    attach_transfers(conn, &mut views).await?;
-    Ok(views.pop())
+    // The case and its active transfer are asked for together (pipelined on
+    // the one connection): one round trip instead of two. The transfer is
+    // only used when the case itself is visible.
+    let shared: &AsyncPgConnection = conn;
+    let (rows, transfers) = futures_util::future::try_join(
+        scoped(base(), scope)
+            .filter(cases::id.eq(id))
+            .limit(1)
+            .load::<(CaseRow, Person)>(&mut &*shared),
+        crate::transfers::queries::active_transfers_of(&mut &*shared, &[id]),
+    )
+    .await?;
+    let row = rows.into_iter().next();
+    Ok(row.map(|(case, person)| {
+        let mut view = CaseView::new(case, person);
+        view.transfer = transfers
+            .into_iter()
+            .next()
+            .map(|(_, id, reference, status)| super::view::CaseTransfer {
+                id,
+                reference,
+                status,
+            });
+        view
+    }))
 }
 
 /// A case the caller may see, locked for an update in the current transaction.
@@ -275,7 +292,8 @@ pub async fn list(
         CaseSort::NameAsc => q.order((persons::full_name.asc(), cases::id.asc())),
         CaseSort::NameDesc => q.order((persons::full_name.desc(), cases::id.desc())),
     };
-    let rows: Vec<(CaseRow, Person)> = q.limit(limit).load(conn).await?;
+    let page = u32::try_from(limit.max(0)).unwrap_or(u32::MAX);
+    let rows: Vec<(CaseRow, Person)> = crate::db::limit::literal_limit(q, page).load(conn).await?;
     let mut views: Vec<CaseView> = rows.into_iter().map(|(c, p)| CaseView::new(c, p)).collect();
     attach_transfers(conn, &mut views).await?;
     Ok(views)

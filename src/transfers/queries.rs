@@ -438,10 +438,16 @@ pub async fn tallies(
 }
 
 /// The active transfer of each of these cases.
-pub async fn active_transfers_of(
-    conn: &mut AsyncPgConnection,
+///
+/// Generic over the connection so that a caller can pipeline it beside
+/// another query on a shared `&AsyncPgConnection`.
+pub async fn active_transfers_of<C>(
+    conn: &mut C,
     case_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, Uuid, String, TransferStatus)>> {
+) -> QueryResult<Vec<(Uuid, Uuid, String, TransferStatus)>>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
     transfer_cases::table
         .inner_join(transfers::table)
         .filter(transfer_cases::case_id.eq_any(case_ids))
