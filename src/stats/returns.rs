@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{NaiveDate, NaiveTime};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -110,14 +110,25 @@ struct Row {
 }
 
 /// The statement: one pass over the cases in scope, grouped every way at once.
+///
+/// The cases are first counted per combination of all seven dimensions — a
+/// few thousand groups, one parallel hash aggregate — and the grouping sets
+/// then sum those groups. Handed over is a join with the received members of
+/// transfers rather than a correlated `EXISTS`, which kept PostgreSQL from
+/// scanning in parallel. Grouping a million cases eight ways directly made it
+/// sort them once per set, on disk: 6.8 s for a year of a million cases.
 const STATS_SQL: &str = "\
-WITH c AS (
+WITH g AS (
   SELECT funding_scope, origin_province, origin_region, category, entry_point,
-         to_char(arrived_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, status, repeat_return,
-         (status = 'returned' OR (status = 'closed' AND EXISTS (
-            SELECT 1 FROM transfer_cases tc WHERE tc.case_id = cases.id AND tc.outcome = 'received'))) AS was_returned
+         date_trunc('month', arrived_at AT TIME ZONE 'UTC') AS month, status,
+         count(*) AS received,
+         count(*) FILTER (WHERE status = 'returned' OR (status = 'closed' AND received.case_id IS NOT NULL)) AS returned,
+         count(*) FILTER (WHERE repeat_return) AS repeats
   FROM cases
-  WHERE arrived_at >= $1 AND arrived_at < $2 AND ($3::text IS NULL OR handling_province = $3) AND SCOPE)
+  LEFT JOIN (SELECT DISTINCT case_id FROM transfer_cases WHERE outcome = 'received') received
+         ON received.case_id = cases.id
+  WHERE arrived_at >= $1 AND arrived_at < $2 AND ($3::text IS NULL OR handling_province = $3) AND SCOPE
+  GROUP BY funding_scope, origin_province, origin_region, category, entry_point, month, status)
 SELECT CASE WHEN GROUPING(funding_scope) = 0 THEN 'funding'
             WHEN GROUPING(origin_province) = 0 THEN 'province'
             WHEN GROUPING(origin_region) = 0 THEN 'regency'
@@ -126,12 +137,19 @@ SELECT CASE WHEN GROUPING(funding_scope) = 0 THEN 'funding'
             WHEN GROUPING(month) = 0 THEN 'month'
             WHEN GROUPING(status) = 0 THEN 'status'
             ELSE 'total' END AS dimension,
-       COALESCE(funding_scope, origin_province, origin_region, category, entry_point, month, status) AS key,
-       count(*) AS received,
-       count(*) FILTER (WHERE was_returned) AS returned,
-       count(*) FILTER (WHERE repeat_return) AS repeats
-FROM c
+       COALESCE(funding_scope, origin_province, origin_region, category, entry_point,
+                to_char(month, 'YYYY-MM'), status) AS key,
+       coalesce(sum(received), 0)::bigint AS received,
+       coalesce(sum(returned), 0)::bigint AS returned,
+       coalesce(sum(repeats), 0)::bigint AS repeats
+FROM g
 GROUP BY GROUPING SETS ((), (funding_scope), (origin_province), (origin_region), (category), (entry_point), (month), (status))";
+
+/// Settings for the statement's transaction only: memory enough to hash the
+/// groups (PostgreSQL over-estimates them a hundredfold and would otherwise
+/// sort on disk), and no JIT compilation, which cost 100 ms of a 1 s report.
+const STATS_SETTINGS: &str =
+    "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)";
 
 fn percent(part: i64, whole: i64) -> f64 {
     if whole == 0 {
@@ -189,7 +207,13 @@ pub async fn get_return_stats(
         .bind::<Timestamptz, _>(until.and_time(NaiveTime::MIN).and_utc())
         .bind::<Nullable<Text>, _>(province.clone())
         .bind::<Nullable<Text>, _>(scope.value());
-    let rows: Vec<Row> = statement.load(&mut *state.pool.get().await?).await?;
+    let mut conn = state.pool.get().await?;
+    let rows: Vec<Row> = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::sql_query(STATS_SETTINGS).execute(conn).await?;
+            statement.load(conn).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(assemble(query.from, query.to, province, rows)))
 }
 

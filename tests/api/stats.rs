@@ -200,3 +200,21 @@ async fn the_secretariat_reads_reports_but_not_cases_and_a_regency_sees_its_own(
     .await
     .assert_problem(400);
 }
+
+#[actix_web::test]
+async fn a_period_without_returns_answers_zeros() {
+    let app = TestApp::spawn().await;
+    let k = app.kalbar().await;
+    let response = app
+        .get(
+            "/api/v1/stats/returns?from=2019-01-01&to=2019-12-31",
+            Some(&k.case_worker),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let stats = response.json();
+    assert_eq!(stats["received"], 0);
+    assert_eq!(stats["returned"], 0);
+    assert_eq!(stats["repeat_returns"], 0);
+    assert_eq!(stats["by_regency"], json!([]));
+}
