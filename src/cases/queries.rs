@@ -12,23 +12,49 @@ use uuid::Uuid;
 
 use super::model::{CaseCategory, EntryPoint, FundingScope};
 use super::status::CaseStatus;
-use super::view::{CaseRow, CaseView, Person};
+use super::view::{CaseRow, CaseTransfer, CaseView, Person};
 use crate::access::CaseScope;
-use crate::schema::{cases, persons};
+use crate::schema::{cases, persons, transfer_cases, transfers};
 
-type Joined = diesel::dsl::InnerJoin<cases::table, persons::table>;
+/// Cases with their person and, when there is one, their active transfer.
+/// A case is in at most one active transfer (a unique index says so), so the
+/// outer joins add no rows, and a page needs no second query for transfers.
+#[diesel::dsl::auto_type]
+fn joined() -> _ {
+    cases::table
+        .inner_join(persons::table)
+        .left_join(
+            transfer_cases::table.on(transfer_cases::case_id
+                .eq(cases::id)
+                .and(transfer_cases::active)),
+        )
+        .left_join(transfers::table.on(transfers::id.eq(transfer_cases::transfer_id)))
+}
+type ActiveTransfer = (transfers::id, transfers::reference, transfers::status);
 type Selection = (
     diesel::dsl::AsSelect<CaseRow, Pg>,
     diesel::dsl::AsSelect<Person, Pg>,
+    diesel::dsl::Nullable<ActiveTransfer>,
 );
-type Boxed<'a> = diesel::helper_types::IntoBoxed<'a, diesel::dsl::Select<Joined, Selection>, Pg>;
+type Row = (CaseRow, Person, Option<CaseTransfer>);
+type Boxed<'a> = diesel::helper_types::IntoBoxed<'a, diesel::dsl::Select<joined, Selection>, Pg>;
 
 /// The joined rows of a case query.
 fn base<'a>() -> Boxed<'a> {
-    cases::table
-        .inner_join(persons::table)
-        .select((CaseRow::as_select(), Person::as_select()))
+    joined()
+        .select((
+            CaseRow::as_select(),
+            Person::as_select(),
+            (transfers::id, transfers::reference, transfers::status).nullable(),
+        ))
         .into_boxed()
+}
+
+/// A joined row as the API shows it.
+fn view((case, person, transfer): Row) -> CaseView {
+    let mut view = CaseView::new(case, person);
+    view.transfer = transfer;
+    view
 }
 
 /// Adds the scope to a query on cases.
@@ -48,31 +74,12 @@ pub async fn find(
     scope: &CaseScope,
     id: Uuid,
 ) -> QueryResult<Option<CaseView>> {
-    // The case and its active transfer are asked for together (pipelined on
-    // the one connection): one round trip instead of two. The transfer is
-    // only used when the case itself is visible.
-    let shared: &AsyncPgConnection = conn;
-    let (rows, transfers) = futures_util::future::try_join(
-        scoped(base(), scope)
-            .filter(cases::id.eq(id))
-            .limit(1)
-            .load::<(CaseRow, Person)>(&mut &*shared),
-        crate::transfers::queries::active_transfers_of(&mut &*shared, &[id]),
-    )
-    .await?;
-    let row = rows.into_iter().next();
-    Ok(row.map(|(case, person)| {
-        let mut view = CaseView::new(case, person);
-        view.transfer = transfers
-            .into_iter()
-            .next()
-            .map(|(_, id, reference, status)| super::view::CaseTransfer {
-                id,
-                reference,
-                status,
-            });
-        view
-    }))
+    let row: Option<Row> = scoped(base(), scope)
+        .filter(cases::id.eq(id))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(view))
 }
 
 /// A case the caller may see, locked for an update in the current transaction.
@@ -293,30 +300,8 @@ pub async fn list(
         CaseSort::NameDesc => q.order((persons::full_name.desc(), cases::id.desc())),
     };
     let page = u32::try_from(limit.max(0)).unwrap_or(u32::MAX);
-    let rows: Vec<(CaseRow, Person)> = crate::db::limit::literal_limit(q, page).load(conn).await?;
-    let mut views: Vec<CaseView> = rows.into_iter().map(|(c, p)| CaseView::new(c, p)).collect();
-    attach_transfers(conn, &mut views).await?;
-    Ok(views)
-}
-
-/// Fills in each case's active transfer (one query for all).
-async fn attach_transfers(conn: &mut AsyncPgConnection, views: &mut [CaseView]) -> QueryResult<()> {
-    let ids: Vec<Uuid> = views.iter().map(|v| v.id).collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    for (case_id, id, reference, status) in
-        crate::transfers::queries::active_transfers_of(conn, &ids).await?
-    {
-        if let Some(view) = views.iter_mut().find(|v| v.id == case_id) {
-            view.transfer = Some(super::view::CaseTransfer {
-                id,
-                reference,
-                status,
-            });
-        }
-    }
-    Ok(())
+    let rows: Vec<Row> = crate::db::limit::literal_limit(q, page).load(conn).await?;
+    Ok(rows.into_iter().map(view).collect())
 }
 
 /// The cursor that continues after `case` in `sort` order.

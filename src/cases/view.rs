@@ -96,7 +96,7 @@ pub struct CaseRow {
 }
 
 /// The transfer a case is in.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable)]
 pub struct CaseTransfer {
     /// The transfer's id.
     pub id: Uuid,

@@ -438,16 +438,10 @@ pub async fn tallies(
 }
 
 /// The active transfer of each of these cases.
-///
-/// Generic over the connection so that a caller can pipeline it beside
-/// another query on a shared `&AsyncPgConnection`.
-pub async fn active_transfers_of<C>(
-    conn: &mut C,
+pub async fn active_transfers_of(
+    conn: &mut AsyncPgConnection,
     case_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, Uuid, String, TransferStatus)>>
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
-{
+) -> QueryResult<Vec<(Uuid, Uuid, String, TransferStatus)>> {
     transfer_cases::table
         .inner_join(transfers::table)
         .filter(transfer_cases::case_id.eq_any(case_ids))
