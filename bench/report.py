@@ -4,6 +4,9 @@
   report.py wrk OUTPUT              -> "rate p50_ms p99_ms errors"
   report.py pgbench OUTPUT LOGDIR   -> "rate p50_ms p99_ms errors"
   report.py latencies FILE          -> "mean_ms p50_ms" of one latency in seconds per line
+  report.py statement LOG PREFIX    -> mean ms PostgreSQL spent parsing, planning (bind) and
+                                       executing the statements that start with PREFIX, from a
+                                       server log written with log_min_duration_statement = 0
   report.py table ROWS.tsv          -> the markdown table
 """
 import glob, os, re, statistics, sys
@@ -48,6 +51,19 @@ def latencies(path):
     return statistics.mean(values), statistics.median(values)
 
 
+def statement(log, prefix):
+    phase = re.compile(r"duration: ([\d.]+) ms\s+(parse|bind|execute) [^:]*: " + re.escape(prefix))
+    total, executions = 0.0, 0
+    for line in open(log, errors="replace"):
+        m = phase.search(line)
+        if m:
+            total += float(m.group(1))
+            executions += m.group(2) == "execute"
+    if executions == 0:
+        sys.exit("no execution of %r in %s" % (prefix, log))
+    return total / executions
+
+
 def table(path):
     rows = [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
     head = ["figure", "Pulang", "PostgreSQL baseline", "ratio", "target", "met"]
@@ -67,6 +83,8 @@ if __name__ == "__main__":
         print("%.0f %.2f %.2f %d" % pgbench(sys.argv[2], sys.argv[3]))
     elif cmd == "latencies":
         print("%.1f %.1f" % latencies(sys.argv[2]))
+    elif cmd == "statement":
+        print("%.1f" % statement(sys.argv[2], sys.argv[3]))
     elif cmd == "table":
         table(sys.argv[2])
     else:

@@ -98,16 +98,18 @@ list_api=$(api_load list list_cases); list_db=$(db_load list list_cases)
 psql_run -At -F $'\t' -c "SELECT calls, round(mean_exec_time::numeric, 3), left(regexp_replace(query, '\s+', ' ', 'g'), 160)
   FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE 'SELECT c.*%' ORDER BY calls DESC LIMIT 12" >"$work/statements.tsv"
 
-# 4. The return statistics for a year: the API's time against the query's own.
-psql_run -c "SELECT pg_stat_statements_reset()" >/dev/null
+# 4. The return statistics for a year: the API's time against the statement's
+# own — what PostgreSQL logs for parsing, planning and executing it.
 say "return statistics for 2019, 10 requests one after another…"
+psql_run -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
 for _ in $(seq 1 10); do
   curl -fs -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/api/v1/stats/returns?from=2019-01-01&to=2019-12-31" \
     -H "Authorization: Bearer $PULANG_TOKEN" >>"$work/stats.times" || die "the statistics request failed"
 done
+psql_run -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
 read -r stats_mean stats_p50 <<<"$(python3 bench/report.py latencies "$work/stats.times")"
-query_ms=$(psql_run -At -c "SELECT round(mean_exec_time::numeric, 1) FROM pg_stat_statements WHERE query LIKE '%GROUPING SETS%'")
-[ -n "$query_ms" ] || die "the statistics query was not found in pg_stat_statements"
+query_ms=$(python3 bench/report.py statement "$work/pulang/postgres.log" "WITH g AS (") ||
+  die "the statistics statement was not found in the server log"
 stats_extra=$(python3 -c "import sys; print('%+.1f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$stats_mean" "$query_ms")
 
 peak_rss=$(hwm_mib "$pid")
@@ -116,7 +118,7 @@ idle_after=$(rss_mib "$pid")
 
 read_row "GET a case by id" 0.5 "$get_api" "$get_db"
 read_row "list page: origin regency + status, newest first, 50 rows" 0.6 "$list_api" "$list_db"
-row "return statistics for 2019 (mean of 10)" "$stats_mean ms" "$query_ms ms (the query, pg_stat_statements)" \
+row "return statistics for 2019 (mean of 10)" "$stats_mean ms" "$query_ms ms (the statement: parse, plan, execute)" \
   "$stats_extra ms" "≤ +5 ms" "$(met "$stats_extra <= 5")"
 r=$(ratio "$push_new" "$upsert_rate")
 row "bulk push, $BULK new records" "$push_new rows/s" "$upsert_rate rows/s (psql upsert)" "$r ×" "≥ 1.5 ×" "$(met "$r >= 1.5")"
