@@ -61,8 +61,8 @@ VACUUM ANALYZE persons;
 VACUUM ANALYZE cases;
 SQL
 
-cols='cases.id, cases.case_number, cases.status, cases.arrived_at, persons.full_name'
-from='FROM cases INNER JOIN persons ON cases.person_id = persons.id'
+cols='cases.id, cases.case_number, cases.status, cases.arrived_at, persons.full_name, transfers.reference'
+from='FROM cases INNER JOIN persons ON cases.person_id = persons.id LEFT OUTER JOIN transfer_cases ON transfer_cases.case_id = cases.id AND transfer_cases.active LEFT OUTER JOIN transfers ON transfers.id = transfer_cases.transfer_id'
 explain() {
   echo "### $1"
   echo
