@@ -71,6 +71,6 @@ pub async fn check_ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> 
     Ok(HttpResponse::Ok().json(Health {
         status: "ready",
         database: Some("reachable"),
-        schema_version: crate::db::latest_migration_version(),
+        schema_version: crate::db::latest_migration_version().map(str::to_owned),
     }))
 }

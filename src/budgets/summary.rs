@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::regions::{RegionCode, catalog};
 use crate::state::AppState;
+use crate::stats::figures::{per_head, percent};
 
 /// Parameters of the summary.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -86,18 +87,6 @@ struct Paid {
     returnees: i64,
 }
 
-fn percent(part: i64, whole: i64) -> f64 {
-    if whole <= 0 {
-        0.0
-    } else {
-        (part as f64 * 10_000.0 / whole as f64).round() / 100.0
-    }
-}
-
-fn average(total: i64, count: i64) -> Option<i64> {
-    (count > 0).then(|| total / count)
-}
-
 /// Summarise budget use.
 ///
 /// Per budget and per funding source for a fiscal year: allocated,
@@ -157,14 +146,14 @@ pub async fn summarise_budgets(
             owner_agency_id: b.owner_agency_id,
             utilisation_percent: percent(b.balance.realised, b.balance.allocated),
             returnees_paid_for: returnees,
-            average_cost_per_returnee: average(b.balance.realised, returnees),
+            average_cost_per_returnee: per_head(b.balance.realised, returnees),
             balance: b.balance,
         });
     }
     for totals in by_source.values_mut() {
         totals.utilisation_percent = percent(totals.balance.realised, totals.balance.allocated);
         totals.average_cost_per_returnee =
-            average(totals.balance.realised, totals.returnees_paid_for);
+            per_head(totals.balance.realised, totals.returnees_paid_for);
     }
     Ok(HttpResponse::Ok().json(BudgetSummary {
         fiscal_year: query.fiscal_year,

@@ -11,7 +11,7 @@ use super::view::CaseView;
 use crate::access::CaseScope;
 use crate::db::DbPool;
 use crate::http::csv::{BOM, Line, TEXT_CSV, header};
-use crate::regions::{RegionCode, catalog};
+use crate::regions::catalog;
 
 /// Rows fetched per round trip.
 const CHUNK: i64 = 1000;
@@ -42,10 +42,7 @@ const COLUMNS: &[&str] = &[
 
 fn row(case: &CaseView, line: &mut Line) -> String {
     let p = &case.person;
-    let region_name = RegionCode::parse(&case.origin_region)
-        .ok()
-        .and_then(|c| catalog::lookup(&c))
-        .map(|r| r.name.as_str());
+    let region_name = catalog::name_of(&case.origin_region);
     line.text(&case.case_number)
         .text(&p.full_name)
         .opt(p.nik.as_deref())

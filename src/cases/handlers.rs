@@ -111,8 +111,13 @@ pub async fn create_case(
             if let Some(location) = replay.location {
                 builder.insert_header(("Location", location));
             }
-            if let Some(version) = replay.body.get("version") {
-                builder.insert_header(("ETag", format!("\"{version}\"")));
+            if let Some(version) = replay
+                .body
+                .get("version")
+                .and_then(serde_json::Value::as_i64)
+                .and_then(|v| i32::try_from(v).ok())
+            {
+                builder.insert_header(("ETag", crate::http::etag::tag(version)));
             }
             builder
                 .insert_header(("Idempotent-Replayed", "true"))

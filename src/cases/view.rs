@@ -209,6 +209,6 @@ impl CaseView {
 
     /// The entity tag of this version.
     pub fn etag(&self) -> String {
-        format!("\"{}\"", self.version)
+        crate::http::etag::tag(self.version)
     }
 }

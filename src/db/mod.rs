@@ -3,7 +3,6 @@
 pub mod cluster;
 pub mod limit;
 
-use diesel::ConnectionError;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
@@ -59,30 +58,33 @@ pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
 
 /// Whether every embedded migration has been applied to the database behind `conn`.
 pub async fn is_migrated(conn: &mut AsyncPgConnection) -> Result<bool, diesel::result::Error> {
-    use diesel::sql_types::Text;
+    use diesel::sql_types::{Bool, Nullable, Text};
     #[derive(diesel::QueryableByName)]
-    struct Version {
-        #[diesel(sql_type = Text)]
-        version: String,
+    struct Applied {
+        #[diesel(sql_type = Bool)]
+        applied: bool,
     }
-    let applied: Vec<Version> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
-        .load(conn)
-        .await?;
-    let latest = latest_migration_version();
-    Ok(applied
-        .iter()
-        .any(|v| Some(v.version.as_str()) == latest.as_deref()))
+    let found: Applied = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM __diesel_schema_migrations WHERE version = $1) AS applied",
+    )
+    .bind::<Nullable<Text>, _>(latest_migration_version())
+    .get_result(conn)
+    .await?;
+    Ok(found.applied)
 }
 
-/// The version of the newest embedded migration.
-pub fn latest_migration_version() -> Option<String> {
+/// The version of the newest embedded migration (read from the binary once).
+pub fn latest_migration_version() -> Option<&'static str> {
     use diesel::migration::MigrationSource;
-    let migrations: Vec<Box<dyn diesel::migration::Migration<diesel::pg::Pg>>> =
-        MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).ok()?;
-    migrations
-        .iter()
-        .map(|m| m.name().version().to_string())
-        .max()
+    static LATEST: std::sync::LazyLock<Option<String>> = std::sync::LazyLock::new(|| {
+        let migrations: Vec<Box<dyn diesel::migration::Migration<diesel::pg::Pg>>> =
+            MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).ok()?;
+        migrations
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .max()
+    });
+    LATEST.as_deref()
 }
 
 /// Creates `name` on the server behind `admin_url` unless it exists.
@@ -111,12 +113,4 @@ pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::
 /// Quotes an SQL identifier.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// Whether an error means the server could not be reached (as opposed to a bad query).
-pub fn is_unavailable(error: &ConnectionError) -> bool {
-    matches!(
-        error,
-        ConnectionError::BadConnection(_) | ConnectionError::CouldntSetupConfiguration(_)
-    )
 }

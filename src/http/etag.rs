@@ -5,6 +5,11 @@ use actix_web::http::StatusCode;
 
 use crate::error::{ApiError, ApiResult};
 
+/// The `ETag` of a record at `version`.
+pub fn tag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
 /// The version an `If-Match` header names: 428 without one, 400 when it is not ours.
 pub fn if_match_version(req: &HttpRequest) -> ApiResult<i32> {
     let value = req

@@ -43,6 +43,15 @@ pub fn lookup(code: &RegionCode) -> Option<&'static CatalogRegion> {
     catalog().get(code.as_str())
 }
 
+/// The official name of the region with this code (dotted or plain), if it
+/// exists.
+pub fn name_of(code: &str) -> Option<&'static str> {
+    RegionCode::parse(code)
+        .ok()
+        .and_then(|c| lookup(&c))
+        .map(|r| r.name.as_str())
+}
+
 /// Whether `code` is a known regency (kabupaten or kota).
 pub fn is_regency(code: &RegionCode) -> bool {
     lookup(code).is_some_and(|r| r.level == RegionLevel::Regency)

@@ -8,12 +8,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::scope::ReportScope;
+use super::figures::{per_head, percent};
+use super::scope::{ReportScope, handling_province};
 use crate::access::Operation;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::extract::Query;
-use crate::regions::{RegionCode, catalog};
+use crate::regions::catalog;
 use crate::state::AppState;
 
 /// Parameters of the money report.
@@ -140,17 +141,6 @@ WITH t AS (
   FROM transfers
   WHERE status = 'handed_over' AND fiscal_year = $1 AND ($2::text IS NULL OR handling_province = $2) AND SCOPE)";
 
-fn name_of(code: &str) -> Option<String> {
-    RegionCode::parse(code)
-        .ok()
-        .and_then(|c| catalog::lookup(&c))
-        .map(|r| r.name.clone())
-}
-
-fn per(total: i64, count: i64) -> Option<i64> {
-    (count > 0).then(|| total / count)
-}
-
 async fn load<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
     conn: &mut AsyncPgConnection,
     select: &str,
@@ -190,18 +180,7 @@ pub async fn get_cost_stats(
     query: Query<CostStatsQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadReports)?;
-    let province = match &query.handling_province {
-        None => None,
-        Some(raw) => match RegionCode::parse(raw) {
-            Ok(p) if catalog::is_province(&p) => Some(p.to_string()),
-            _ => {
-                return Err(ApiError::bad_parameter(
-                    "handling_province",
-                    "must be a province code such as 61",
-                ));
-            }
-        },
-    };
+    let province = handling_province(query.handling_province.as_deref())?;
     let scope = ReportScope::of(&caller);
     let year = query.fiscal_year;
     let mut conn = state.pool.get().await?;
@@ -251,8 +230,8 @@ fn assemble(
     let by_destination = destinations
         .into_iter()
         .map(|d| DestinationCost {
-            name: name_of(&d.destination_region),
-            per_returnee: per(d.realised, d.returnees),
+            name: catalog::name_of(&d.destination_region).map(str::to_owned),
+            per_returnee: per_head(d.realised, d.returnees),
             destination_region: d.destination_region,
             transfers: d.transfers,
             returnees: d.returnees,
@@ -287,20 +266,17 @@ fn assemble(
         }
     }
     for s in &mut by_source {
-        s.per_returnee = per(s.realised, s.returnees);
+        s.per_returnee = per_head(s.realised, s.returnees);
     }
     let regency_shares = shares
         .into_iter()
         .filter(|(_, (p, r))| p + r > 0)
         .map(|(regency, (province_paid, regency_paid))| RegencyShare {
-            name: name_of(&regency),
+            name: catalog::name_of(&regency).map(str::to_owned),
             regency,
             province_paid,
             regency_paid,
-            regency_share_percent: (regency_paid as f64 * 10_000.0
-                / (province_paid + regency_paid) as f64)
-                .round()
-                / 100.0,
+            regency_share_percent: percent(regency_paid, province_paid + regency_paid),
         })
         .collect();
     CostStats {

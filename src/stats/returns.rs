@@ -12,12 +12,13 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::scope::ReportScope;
+use super::figures::percent;
+use super::scope::{ReportScope, handling_province};
 use crate::access::Operation;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
-use crate::regions::{RegionCode, catalog};
+use crate::regions::catalog;
 use crate::state::AppState;
 
 /// Filters of the statistics; the same as the case list's `arrived_from`, `arrived_to` and `handling_province`.
@@ -151,14 +152,6 @@ GROUP BY GROUPING SETS ((), (funding_scope), (origin_province), (origin_region),
 const STATS_SETTINGS: &str =
     "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)";
 
-fn percent(part: i64, whole: i64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        (part as f64 * 10_000.0 / whole as f64).round() / 100.0
-    }
-}
-
 /// Return statistics.
 ///
 /// Returnees who arrived between `from` and `to` (inclusive, UTC dates) in the
@@ -186,18 +179,7 @@ pub async fn get_return_stats(
     if query.from > query.to {
         return Err(ApiError::bad_parameter("from", "is after to"));
     }
-    let province = match &query.handling_province {
-        None => None,
-        Some(raw) => match RegionCode::parse(raw) {
-            Ok(p) if catalog::is_province(&p) => Some(p.to_string()),
-            _ => {
-                return Err(ApiError::bad_parameter(
-                    "handling_province",
-                    "must be a province code such as 61",
-                ));
-            }
-        },
-    };
+    let province = handling_province(query.handling_province.as_deref())?;
     let scope = ReportScope::of(&caller);
     let sql = STATS_SQL.replace("SCOPE", &scope.condition("$4"));
     let until = query.to.succ_opt().unwrap_or(query.to);
@@ -233,10 +215,7 @@ fn assemble(
         }
         let key = row.key.clone().unwrap_or_default();
         let name = match row.dimension.as_str() {
-            "province" | "regency" => RegionCode::parse(&key)
-                .ok()
-                .and_then(|c| catalog::lookup(&c))
-                .map(|r| r.name.clone()),
+            "province" | "regency" => catalog::name_of(&key).map(str::to_owned),
             _ => None,
         };
         groups

@@ -7,6 +7,8 @@ use uuid::Uuid;
 use crate::access::province_of;
 use crate::agencies::AgencyKind;
 use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::regions::{RegionCode, catalog};
 
 /// The cases a report counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,5 +73,18 @@ impl ReportScope {
             Self::SourceAgency(_) => format!("source_agency_id = {param}::uuid"),
             Self::Nothing => format!("({param}::text IS NULL AND false)"),
         }
+    }
+}
+
+/// The `handling_province` parameter of a report, checked and normalised
+/// (`61`); a regency or unknown code is a 400 naming the parameter.
+pub fn handling_province(raw: Option<&str>) -> ApiResult<Option<String>> {
+    match raw.map(RegionCode::parse) {
+        None => Ok(None),
+        Some(Ok(p)) if catalog::is_province(&p) => Ok(Some(p.to_string())),
+        Some(_) => Err(ApiError::bad_parameter(
+            "handling_province",
+            "must be a province code such as 61",
+        )),
     }
 }

@@ -14,7 +14,7 @@ use crate::access::TransferScope;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::csv::{BOM, Line, TEXT_CSV, header};
-use crate::regions::{RegionCode, catalog};
+use crate::regions::catalog;
 use crate::schema::transfers;
 
 const CHUNK: i64 = 1000;
@@ -63,10 +63,7 @@ async fn page(st: &Export) -> Result<(String, i64, Option<Uuid>), ApiError> {
         let (members, received, realised) = tallies.get(&row.id).copied().unwrap_or_default();
         let estimated: i64 = row.estimates().iter().map(|e| e.amount).sum();
         let heads = if received > 0 { received } else { members };
-        let name = RegionCode::parse(&row.destination_region)
-            .ok()
-            .and_then(|c| catalog::lookup(&c))
-            .map(|r| r.name.as_str());
+        let name = catalog::name_of(&row.destination_region);
         line.text(&row.reference)
             .number(i64::from(row.fiscal_year))
             .text(row.status.as_str())

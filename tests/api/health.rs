@@ -21,7 +21,7 @@ async fn readiness_reports_the_applied_schema() {
     assert_eq!(body["status"], "ready");
     assert_eq!(
         body["schema_version"].as_str(),
-        pulang::db::latest_migration_version().as_deref()
+        pulang::db::latest_migration_version()
     );
 }
 
