@@ -299,8 +299,7 @@ pub async fn list(
         CaseSort::NameAsc => q.order((persons::full_name.asc(), cases::id.asc())),
         CaseSort::NameDesc => q.order((persons::full_name.desc(), cases::id.desc())),
     };
-    let page = u32::try_from(limit.max(0)).unwrap_or(u32::MAX);
-    let rows: Vec<Row> = crate::db::limit::literal_limit(q, page).load(conn).await?;
+    let rows: Vec<Row> = crate::db::limit::literal_limit(q, limit).load(conn).await?;
     Ok(rows.into_iter().map(view).collect())
 }
 

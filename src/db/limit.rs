@@ -17,14 +17,18 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 #[derive(Debug, Clone, Copy)]
 pub struct LiteralLimit<Q> {
     query: Q,
-    limit: u32,
+    limit: i64,
 }
 
 /// Adds `LIMIT limit` to `query` (which must not have a limit of its own).
-/// A page size is a validated count, so it cannot inject anything; each
-/// distinct size becomes one more prepared statement per connection.
-pub fn literal_limit<Q>(query: Q, limit: u32) -> LiteralLimit<Q> {
-    LiteralLimit { query, limit }
+/// The limit is a number, so it cannot inject anything (a negative one is
+/// written as 0); each distinct page size becomes one more prepared statement
+/// per connection.
+pub fn literal_limit<Q>(query: Q, limit: i64) -> LiteralLimit<Q> {
+    LiteralLimit {
+        query,
+        limit: limit.max(0),
+    }
 }
 
 impl<Q: Query> Query for LiteralLimit<Q> {

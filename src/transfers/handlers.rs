@@ -403,11 +403,7 @@ pub async fn list_transfers(
     }
     let mut conn = state.pool.get().await?;
     let rows = queries::list(&mut conn, &caller.transfer_scope(), &filter, limit as i64).await?;
-    let mut views = Vec::with_capacity(rows.len());
-    for row in rows {
-        views.push(queries::view(&mut conn, row).await?);
-    }
-    Ok(HttpResponse::Ok().json(views))
+    Ok(HttpResponse::Ok().json(queries::views(&mut conn, rows).await?))
 }
 
 /// Update a transfer.

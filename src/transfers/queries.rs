@@ -1,5 +1,7 @@
 //! Reading transfers within the caller's scope, and the answer's shape.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::sql;
 use diesel::pg::Pg;
@@ -161,7 +163,7 @@ pub struct TransferView {
 impl TransferView {
     /// The entity tag.
     pub fn etag(&self) -> String {
-        format!("\"{}\"", self.version)
+        crate::http::etag::tag(self.version)
     }
 }
 
@@ -178,48 +180,86 @@ type MemberColumns = (
 
 /// Assembles the full view of a transfer.
 pub async fn view(conn: &mut AsyncPgConnection, row: TransferRow) -> QueryResult<TransferView> {
-    let members: Vec<MemberColumns> = transfer_cases::table
+    let mut views = views(conn, vec![row]).await?;
+    Ok(views.pop().expect("one view per row"))
+}
+
+/// Assembles the full views of several transfers with three queries in all
+/// (members, cost items, open commitments), whatever their number.
+pub async fn views(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<TransferRow>,
+) -> QueryResult<Vec<TransferView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let member_rows: Vec<(Uuid, MemberColumns)> = transfer_cases::table
         .inner_join(cases::table.inner_join(persons::table))
-        .filter(transfer_cases::transfer_id.eq(row.id))
+        .filter(transfer_cases::transfer_id.eq_any(&ids))
         .order((transfer_cases::added_at, cases::case_number))
         .select((
-            cases::id,
-            cases::case_number,
-            persons::full_name,
-            cases::status,
-            transfer_cases::active,
-            transfer_cases::outcome,
-            transfer_cases::outcome_reason,
+            transfer_cases::transfer_id,
+            (
+                cases::id,
+                cases::case_number,
+                persons::full_name,
+                cases::status,
+                transfer_cases::active,
+                transfer_cases::outcome,
+                transfer_cases::outcome_reason,
+            ),
         ))
         .load(conn)
         .await?;
-    let members: Vec<Member> = members
-        .into_iter()
-        .map(
-            |(case_id, case_number, full_name, case_status, active, outcome, outcome_reason)| {
-                Member {
-                    case_id,
-                    case_number,
-                    full_name,
-                    case_status,
-                    active,
-                    outcome: outcome.as_deref().and_then(HandoverOutcome::parse),
-                    outcome_reason,
-                }
-            },
-        )
-        .collect();
-    let cost_items: Vec<CostItem> = transfer_cost_items::table
-        .filter(transfer_cost_items::transfer_id.eq(row.id))
+    let mut members: HashMap<Uuid, Vec<Member>> = HashMap::new();
+    for (
+        transfer,
+        (case_id, case_number, full_name, case_status, active, outcome, outcome_reason),
+    ) in member_rows
+    {
+        members.entry(transfer).or_default().push(Member {
+            case_id,
+            case_number,
+            full_name,
+            case_status,
+            active,
+            outcome: outcome.as_deref().and_then(HandoverOutcome::parse),
+            outcome_reason,
+        });
+    }
+    let item_rows: Vec<(Uuid, CostItem)> = transfer_cost_items::table
+        .filter(transfer_cost_items::transfer_id.eq_any(&ids))
         .order(transfer_cost_items::recorded_at)
-        .select(CostItem::as_select())
+        .select((transfer_cost_items::transfer_id, CostItem::as_select()))
         .load(conn)
         .await?;
-    let committed = outstanding_commitments(conn, row.id)
-        .await?
-        .iter()
-        .map(|(_, a)| a)
-        .sum();
+    let mut items: HashMap<Uuid, Vec<CostItem>> = HashMap::new();
+    for (transfer, item) in item_rows {
+        items.entry(transfer).or_default().push(item);
+    }
+    let mut committed: HashMap<Uuid, i64> = HashMap::new();
+    for (transfer, _, amount) in open_commitments(conn, &ids).await? {
+        *committed.entry(transfer).or_default() += amount;
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let id = row.id;
+            assemble(
+                row,
+                members.remove(&id).unwrap_or_default(),
+                items.remove(&id).unwrap_or_default(),
+                committed.get(&id).copied().unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// A transfer's view from its row, members, cost items and open commitments.
+fn assemble(
+    row: TransferRow,
+    members: Vec<Member>,
+    cost_items: Vec<CostItem>,
+    committed: i64,
+) -> TransferView {
     let estimates = row.estimates();
     let realised: i64 = cost_items.iter().map(|c| c.amount).sum();
     let received = members
@@ -241,7 +281,7 @@ pub async fn view(conn: &mut AsyncPgConnection, row: TransferRow) -> QueryResult
         }),
         _ => None,
     };
-    Ok(TransferView {
+    TransferView {
         id: row.id,
         reference: row.reference.clone(),
         fiscal_year: row.fiscal_year,
@@ -268,7 +308,7 @@ pub async fn view(conn: &mut AsyncPgConnection, row: TransferRow) -> QueryResult
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
-    })
+    }
 }
 
 /// What a transfer still has committed, per budget.
@@ -276,11 +316,25 @@ pub async fn outstanding_commitments(
     conn: &mut AsyncPgConnection,
     transfer: Uuid,
 ) -> QueryResult<Vec<(Uuid, i64)>> {
-    let rows: Vec<(Uuid, i64)> = budget_ledger::table
-        .filter(budget_ledger::transfer_id.eq(transfer))
+    Ok(open_commitments(conn, &[transfer])
+        .await?
+        .into_iter()
+        .map(|(_, budget, amount)| (budget, amount))
+        .collect())
+}
+
+/// What these transfers still have committed: (transfer, budget, amount),
+/// only where something is left.
+async fn open_commitments(
+    conn: &mut AsyncPgConnection,
+    transfers: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Uuid, i64)>> {
+    let rows: Vec<(Option<Uuid>, Uuid, i64)> = budget_ledger::table
+        .filter(budget_ledger::transfer_id.eq_any(transfers))
         .filter(budget_ledger::kind.eq_any(["commitment", "release"]))
-        .group_by(budget_ledger::budget_id)
+        .group_by((budget_ledger::transfer_id, budget_ledger::budget_id))
         .select((
+            budget_ledger::transfer_id,
             budget_ledger::budget_id,
             sql::<diesel::sql_types::BigInt>(
                 "coalesce(sum(CASE WHEN budget_ledger.kind = 'commitment' THEN budget_ledger.amount ELSE -budget_ledger.amount END), 0)::bigint",
@@ -288,7 +342,11 @@ pub async fn outstanding_commitments(
         ))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().filter(|(_, amount)| *amount > 0).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(transfer, budget, amount)| Some((transfer?, budget, amount)))
+        .filter(|(_, _, amount)| *amount > 0)
+        .collect())
 }
 
 /// A transfer in scope.
@@ -385,12 +443,11 @@ pub async fn list(
     f: &TransferFilter,
     limit: i64,
 ) -> QueryResult<Vec<TransferRow>> {
-    filtered(scope, f)
-        .order((
-            transfers::planned_departure.desc().nulls_last(),
-            transfers::id.desc(),
-        ))
-        .limit(limit)
+    let query = filtered(scope, f).order((
+        transfers::planned_departure.desc().nulls_last(),
+        transfers::id.desc(),
+    ));
+    crate::db::limit::literal_limit(query, limit)
         .load(conn)
         .await
 }
