@@ -128,20 +128,16 @@ fn visible(caller: &Caller) -> Visible {
     )
 }
 
-/// The events after `(txid, id)` of finished transactions, and the horizon
-/// (the oldest running transaction) they were read under.
+/// The events after `(txid, id)` of finished transactions: those older than
+/// the oldest transaction still running when the statement took its snapshot
+/// (the horizon), all of which that same snapshot sees.
 async fn read(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     after: (i64, i64),
     limit: i64,
-) -> QueryResult<(Vec<ChangeEvent>, i64)> {
-    let horizon: i64 = diesel::select(sql::<BigInt>(
-        "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-    ))
-    .get_result(conn)
-    .await?;
-    let events = ev::table
+) -> QueryResult<Vec<ChangeEvent>> {
+    ev::table
         .filter(
             sql::<Bool>("(change_events.txid, change_events.id) > (")
                 .bind::<BigInt, _>(after.0)
@@ -149,14 +145,15 @@ async fn read(
                 .bind::<BigInt, _>(after.1)
                 .sql(")"),
         )
-        .filter(ev::txid.lt(horizon))
+        .filter(ev::txid.lt(sql::<BigInt>(
+            "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        )))
         .filter(visible(caller))
         .order((ev::txid, ev::id))
         .limit(limit)
         .select(ChangeEvent::as_select())
         .load(conn)
-        .await?;
-    Ok((events, horizon))
+        .await
 }
 
 /// Follow the change feed.
@@ -197,7 +194,7 @@ pub async fn list_events(
     }
     let deadline = Instant::now() + wait;
     loop {
-        let (events, _horizon) = {
+        let events = {
             let mut conn = state.pool.get().await?;
             read(&mut conn, &caller, after, limit).await?
         };
