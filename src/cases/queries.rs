@@ -101,6 +101,32 @@ pub async fn find_for_update(
     }
 }
 
+/// The cases the caller may see among `ids`, each locked for an update in the
+/// current transaction. The rows are locked in id order, whatever the order
+/// of `ids`, so two transactions locking overlapping sets cannot deadlock;
+/// two statements in all, whatever the number of cases.
+pub async fn find_all_for_update(
+    conn: &mut AsyncPgConnection,
+    scope: &CaseScope,
+    ids: &[Uuid],
+) -> QueryResult<Vec<CaseView>> {
+    let locked: Vec<Uuid> = cases::table
+        .filter(cases::id.eq_any(ids))
+        .order(cases::id)
+        .select(cases::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    if locked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = scoped(base(), scope)
+        .filter(cases::id.eq_any(locked))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
 /// How a case list is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum CaseSort {

@@ -48,13 +48,16 @@ async fn active_members(conn: &mut AsyncPgConnection, transfer: Uuid) -> ApiResu
         .select(transfer_cases::case_id)
         .load(conn)
         .await?;
-    let mut members = Vec::with_capacity(ids.len());
-    for id in ids {
-        let case = crate::cases::queries::find_for_update(conn, &crate::access::CaseScope::All, id)
-            .await?
-            .ok_or_else(|| ApiError::internal_msg(format!("member case {id} vanished")))?;
-        members.push(case);
+    let mut members =
+        crate::cases::queries::find_all_for_update(conn, &crate::access::CaseScope::All, &ids)
+            .await?;
+    if members.len() != ids.len() {
+        return Err(ApiError::internal_msg(format!(
+            "{} member case(s) of transfer {transfer} vanished",
+            ids.len() - members.len()
+        )));
     }
+    members.sort_by(|a, b| a.case_number.cmp(&b.case_number));
     Ok(members)
 }
 
@@ -470,6 +473,7 @@ pub async fn create_transfer_cost(
                 ),
             )
             .await?;
+            queries::touch(conn, transfer.id).await?;
             crate::events::transfer_changed(conn, transfer.id, "cost_recorded").await?;
             Ok(saved)
         })

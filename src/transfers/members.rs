@@ -9,15 +9,15 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::admission::{self, Candidate};
 use super::handlers::{not_found, transfer_response};
 use super::model::TransferStatus;
 use super::queries;
 use crate::access::Operation;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
-use crate::cases::CaseStatus;
 use crate::cases::queries as cases;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
 use crate::schema::transfer_cases;
 use crate::state::AppState;
@@ -38,7 +38,10 @@ pub struct AddMembers {
 /// caller, `ready_for_transfer`, in no other active transfer, and come from a
 /// region within the destination; otherwise nothing is added and the answer
 /// names each refused case (`errors[].field` is `case_ids[i]`): 409 for a
-/// case's status or another transfer, 422 for an unknown case or a wrong origin.
+/// case's status or another transfer, 422 for an unknown case, a wrong
+/// origin, or a case listed twice. The cases are locked in id order, so
+/// concurrent requests adding the same cases cannot deadlock. Adding or
+/// removing members raises the transfer's version (its `ETag`).
 #[utoipa::path(
     tag = "transfers",
     operation_id = "add_transfer_cases",
@@ -61,6 +64,10 @@ pub async fn add_transfer_cases(
     if wanted.is_empty() || wanted.len() > 500 {
         return Err(ApiError::invalid_field("case_ids", "give 1 to 500 cases"));
     }
+    let repeats = admission::repeated(&wanted);
+    if !repeats.is_empty() {
+        return Err(ApiError::validation(repeats));
+    }
     let (transfer_scope, case_scope) = (caller.transfer_scope(), caller.case_scope());
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
@@ -75,84 +82,49 @@ pub async fn add_transfer_cases(
                     transfer.status
                 )));
             }
-            let others: Vec<(Uuid, Uuid, String, TransferStatus)> =
-                queries::active_transfers_of(conn, &wanted).await?;
-            let mut conflicts = Vec::new();
-            let mut invalid = Vec::new();
-            for (i, case_id) in wanted.iter().enumerate() {
-                let field = format!("case_ids[{i}]");
-                let Some(case) = cases::find_for_update(conn, &case_scope, *case_id).await? else {
-                    invalid.push(FieldError::new(
-                        field,
-                        format!("there is no case {case_id} you may see"),
-                    ));
-                    continue;
-                };
-                if let Some((_, other, reference, _)) = others
-                    .iter()
-                    .find(|(c, t, _, _)| c == case_id && *t != transfer.id)
-                {
-                    conflicts.push(FieldError::new(
-                        field,
-                        format!(
-                            "case {} is already in transfer {reference} ({other})",
-                            case.case_number
-                        ),
-                    ));
-                    continue;
-                }
-                if case.status != CaseStatus::ReadyForTransfer {
-                    conflicts.push(FieldError::new(
-                        field,
-                        format!(
-                            "case {} is {}, not ready_for_transfer",
-                            case.case_number, case.status
-                        ),
-                    ));
-                    continue;
-                }
-                let within = if transfer.destination_region.len() == 2 {
-                    case.origin_province == transfer.destination_region
-                } else {
-                    case.origin_region == transfer.destination_region
-                };
-                if !within {
-                    invalid.push(FieldError::new(
-                        field,
-                        format!(
-                            "case {} comes from {}, outside the destination {}",
-                            case.case_number, case.origin_region, transfer.destination_region
-                        ),
-                    ));
-                }
-            }
-            if !conflicts.is_empty() {
-                conflicts.extend(invalid);
+            let found = cases::find_all_for_update(conn, &case_scope, &wanted).await?;
+            let others = queries::active_transfers_of(conn, &wanted).await?;
+            let found: Vec<Candidate> = found.iter().map(Candidate::from).collect();
+            let refusals = admission::refusals(
+                transfer.id,
+                &transfer.destination_region,
+                &wanted,
+                &found,
+                &others,
+            );
+            if !refusals.conflicts.is_empty() {
+                let mut fields = refusals.conflicts;
+                fields.extend(refusals.invalid);
                 return Err(ApiError::conflict(format!(
                     "{} case(s) cannot join; nothing was added",
-                    conflicts.len()
+                    fields.len()
                 ))
                 .with_kind("transfer-membership-refused", "Cases cannot join")
-                .with_fields(conflicts));
+                .with_fields(fields));
             }
-            if !invalid.is_empty() {
-                return Err(ApiError::validation(invalid));
+            if !refusals.invalid.is_empty() {
+                return Err(ApiError::validation(refusals.invalid));
             }
-            for case_id in &wanted {
-                diesel::insert_into(transfer_cases::table)
-                    .values((
+            let rows: Vec<_> = wanted
+                .iter()
+                .map(|case_id| {
+                    (
                         transfer_cases::transfer_id.eq(transfer.id),
-                        transfer_cases::case_id.eq(case_id),
-                    ))
-                    .on_conflict((transfer_cases::transfer_id, transfer_cases::case_id))
-                    .do_update()
-                    .set((
-                        transfer_cases::active.eq(true),
-                        transfer_cases::removed_at.eq(None::<chrono::DateTime<Utc>>),
-                    ))
-                    .execute(conn)
-                    .await?;
-            }
+                        transfer_cases::case_id.eq(*case_id),
+                    )
+                })
+                .collect();
+            diesel::insert_into(transfer_cases::table)
+                .values(rows)
+                .on_conflict((transfer_cases::transfer_id, transfer_cases::case_id))
+                .do_update()
+                .set((
+                    transfer_cases::active.eq(true),
+                    transfer_cases::removed_at.eq(None::<chrono::DateTime<Utc>>),
+                ))
+                .execute(conn)
+                .await?;
+            let transfer = queries::touch(conn, transfer.id).await?;
             let view = queries::view(conn, transfer).await?;
             audit::record(
                 conn,
@@ -227,6 +199,7 @@ pub async fn remove_transfer_case(
             if removed == 0 {
                 return Err(ApiError::not_found("this case is not in the transfer"));
             }
+            let transfer = queries::touch(conn, transfer.id).await?;
             let view = queries::view(conn, transfer).await?;
             audit::record(
                 conn,

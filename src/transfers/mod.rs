@@ -6,6 +6,7 @@
 //! receiving social service. Its estimated costs are committed on budgets
 //! through the split rule; actual cost items realise them.
 
+pub mod admission;
 pub mod costs;
 pub mod export;
 pub mod handlers;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::admission::Membership;
 use super::model::{Escort, EstimatedCost, HandoverOutcome, Leg, TransferRow, TransferStatus};
 use crate::access::TransferScope;
 use crate::budgets::split::CostCategory;
@@ -494,21 +495,38 @@ pub async fn tallies(
     Ok(out)
 }
 
-/// The active transfer of each of these cases.
+/// The active transfer of each of these cases that is in one.
 pub async fn active_transfers_of(
     conn: &mut AsyncPgConnection,
     case_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, Uuid, String, TransferStatus)>> {
-    transfer_cases::table
+) -> QueryResult<Vec<Membership>> {
+    let rows: Vec<(Uuid, Uuid, String)> = transfer_cases::table
         .inner_join(transfers::table)
         .filter(transfer_cases::case_id.eq_any(case_ids))
         .filter(transfer_cases::active)
-        .select((
-            transfer_cases::case_id,
-            transfers::id,
-            transfers::reference,
-            transfers::status,
-        ))
+        .select((transfer_cases::case_id, transfers::id, transfers::reference))
         .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(case_id, transfer_id, reference)| Membership {
+            case_id,
+            transfer_id,
+            reference,
+        })
+        .collect())
+}
+
+/// Raises a transfer's version after a change to what its view shows besides
+/// its own row (members, cost items), so that its `ETag` and change events
+/// tell the new state from the old.
+pub async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<TransferRow> {
+    diesel::update(transfers::table.find(id))
+        .set((
+            transfers::version.eq(transfers::version + 1),
+            transfers::updated_at.eq(Utc::now()),
+        ))
+        .returning(TransferRow::as_returning())
+        .get_result(conn)
         .await
 }

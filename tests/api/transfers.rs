@@ -6,7 +6,7 @@ use pulang::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, new_case};
+use crate::helpers::{TestApp, TestResponse, new_case};
 
 struct World {
     province_worker: String,
@@ -550,15 +550,32 @@ async fn only_ready_cases_from_the_destination_in_no_other_transfer_may_join() {
             .unwrap()
             .contains("61.01")
     );
-    assert_eq!(
-        app.post(
+    let repeated = app
+        .post(
             &path(&first),
-            &json!({"case_ids": [ready]}),
-            Some(&w.province_worker)
+            &json!({"case_ids": [ready, ready]}),
+            Some(&w.province_worker),
         )
         .await
-        .status,
-        200
+        .assert_problem(422);
+    assert_eq!(repeated["errors"][0]["field"], "case_ids[1]");
+    assert_eq!(repeated["errors"][0]["message"], "repeats case_ids[0]");
+    let transfer = |t: &Value| format!("/api/v1/transfers/{}", t["id"].as_str().unwrap());
+    let etag = |r: &TestResponse| r.header("etag").expect("an ETag");
+    let empty = etag(&app.get(&transfer(&first), Some(&w.province_worker)).await);
+    let joined = app
+        .post(
+            &path(&first),
+            &json!({"case_ids": [ready]}),
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(joined.status, 200);
+    // The member list is part of the transfer: its version moves with it.
+    assert_ne!(etag(&joined), empty);
+    assert_eq!(
+        etag(&app.get(&transfer(&first), Some(&w.province_worker)).await),
+        etag(&joined)
     );
     let twice = app
         .post(
