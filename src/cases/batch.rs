@@ -19,15 +19,16 @@ use uuid::Uuid;
 
 use super::bulk_sql;
 use super::input::{CaseInput, ValidCase};
-use super::view::{CaseRow, Person};
+use super::queries;
+use super::view::CaseView;
 use super::write_access::check_handling_province;
-use crate::access::Operation;
+use crate::access::{CaseScope, Operation};
 use crate::audit::{self, Actor};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::regions::RegionCode;
-use crate::schema::{cases, persons};
+use crate::schema::persons;
 use crate::state::AppState;
 
 /// Most records in one batch.
@@ -287,8 +288,8 @@ fn validate_all(
 }
 
 /// Whether a stored case already says what a record says.
-fn identical(case: &CaseRow, person: &Person, new: &ValidCase) -> bool {
-    let p = &new.person;
+fn identical(case: &CaseView, new: &ValidCase) -> bool {
+    let (person, p) = (&case.person, &new.person);
     person.full_name == p.full_name
         && person.nik == p.nik
         && person.passport_number == p.passport_number
@@ -312,6 +313,12 @@ fn identical(case: &CaseRow, person: &Person, new: &ValidCase) -> bool {
 
 /// Classifies the valid records against what is stored and writes the
 /// changes (unless `dry_run`), filling in their outcomes.
+///
+/// Records are first compared with the stored cases unlocked, so that a
+/// repeat push of unchanged records writes nothing, not even row locks.
+/// The cases about to change are then locked (in id order) and compared
+/// again, so that an edit a case worker committed in between is neither
+/// recorded as the wrong `before` nor mistaken for a change.
 async fn apply(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
@@ -322,39 +329,54 @@ async fn apply(
 ) -> ApiResult<()> {
     let references: Vec<&str> = valid.iter().map(|v| v.reference.as_str()).collect();
     let ids = bulk_sql::cases_by_reference(conn, source, &references).await?;
-    let existing: Vec<(CaseRow, Person)> = cases::table
-        .inner_join(persons::table)
-        .filter(cases::id.eq_any(&ids))
-        .select((CaseRow::as_select(), Person::as_select()))
-        .load(conn)
-        .await?;
-    let by_reference: HashMap<String, (CaseRow, Person)> = existing
+    let mut stored: HashMap<String, CaseView> = queries::find_many(conn, &CaseScope::All, &ids)
+        .await?
         .into_iter()
-        .map(|(c, p)| (c.external_reference.clone().unwrap_or_default(), (c, p)))
+        .map(|c| (c.external_reference.clone().unwrap_or_default(), c))
         .collect();
 
     let mut creates = Vec::new();
-    let mut updates = Vec::new();
+    let mut changes: Vec<(Valid, CaseView)> = Vec::new();
     for record in valid {
         let outcome = &mut outcomes[record.index];
-        match by_reference.get(&record.reference) {
-            Some((case, person)) if identical(case, person, &record.case) => {
+        match stored.remove(&record.reference) {
+            Some(case) if identical(&case, &record.case) => {
                 outcome.result = RecordResult::Unchanged;
                 outcome.case_id = Some(case.id);
             }
-            Some((case, person)) => {
-                outcome.result = RecordResult::Updated;
-                outcome.case_id = Some(case.id);
-                updates.push(bulk_sql::Update {
-                    before_case: case.clone(),
-                    before_person: person.clone(),
-                    new: record.case,
-                });
-            }
+            Some(case) => changes.push((record, case)),
             None => {
                 outcome.result = RecordResult::Created;
                 creates.push((record.index, record.case));
             }
+        }
+    }
+    if !dry_run && !changes.is_empty() {
+        let ids: Vec<Uuid> = changes.iter().map(|(_, case)| case.id).collect();
+        let mut locked: HashMap<Uuid, CaseView> =
+            queries::find_all_for_update(conn, &CaseScope::All, &ids)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c))
+                .collect();
+        for (_, case) in &mut changes {
+            if let Some(fresh) = locked.remove(&case.id) {
+                *case = fresh;
+            }
+        }
+    }
+    let mut updates = Vec::new();
+    for (record, case) in changes {
+        let outcome = &mut outcomes[record.index];
+        outcome.case_id = Some(case.id);
+        if identical(&case, &record.case) {
+            outcome.result = RecordResult::Unchanged;
+        } else {
+            outcome.result = RecordResult::Updated;
+            updates.push(bulk_sql::Update {
+                before: case,
+                new: record.case,
+            });
         }
     }
     reject_taken_niks(conn, &mut updates, outcomes).await?;
@@ -383,7 +405,7 @@ async fn reject_taken_niks(
 ) -> ApiResult<()> {
     let changed: Vec<&str> = updates
         .iter()
-        .filter(|u| u.new.person.nik.is_some() && u.new.person.nik != u.before_person.nik)
+        .filter(|u| u.new.person.nik.is_some() && u.new.person.nik != u.before.person.nik)
         .filter_map(|u| u.new.person.nik.as_deref())
         .collect();
     if changed.is_empty() {
@@ -403,11 +425,8 @@ async fn reject_taken_niks(
             .nik
             .as_ref()
             .and_then(|nik| owners.get(nik))
-            .is_some_and(|owner| *owner != u.before_person.id);
-        if taken
-            && let Some(outcome) = outcomes
-                .iter_mut()
-                .find(|o| o.case_id == Some(u.before_case.id))
+            .is_some_and(|owner| *owner != u.before.person.id);
+        if taken && let Some(outcome) = outcomes.iter_mut().find(|o| o.case_id == Some(u.before.id))
         {
             outcome.result = RecordResult::Rejected;
             outcome.case_id = None;

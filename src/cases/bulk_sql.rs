@@ -5,12 +5,12 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::input::ValidCase;
-use super::view::{CaseRow, Person};
+use super::view::{CaseRow, CaseView, Person};
 use crate::audit::Actor;
 use crate::schema::{cases, persons};
 
@@ -163,8 +163,8 @@ pub async fn persons_with_cases(
         .collect())
 }
 
-/// Inserts new cases and, in the same statement, their `created` history
-/// entries (the stored row as JSON).
+/// Inserts new cases and their `created` history entries, whose `after` is
+/// the case as `GET /cases/{id}` shows it, like a single create's.
 #[expect(clippy::too_many_arguments, reason = "one column per argument")]
 pub async fn insert_cases(
     conn: &mut AsyncPgConnection,
@@ -178,8 +178,8 @@ pub async fn insert_cases(
 ) -> QueryResult<()> {
     let text = |f: fn(&ValidCase) -> String| new.iter().map(|c| f(c)).collect::<Vec<_>>();
     let opt = |f: fn(&ValidCase) -> Option<String>| new.iter().map(|c| f(c)).collect::<Vec<_>>();
-    diesel::sql_query(
-        "WITH inserted AS (INSERT INTO cases (id, case_number, person_id, category, trafficking_indicated, arrived_at, \
+    let rows: Vec<CaseRow> = diesel::sql_query(
+        "INSERT INTO cases (id, case_number, person_id, category, trafficking_indicated, arrived_at, \
            entry_point, country_left, documents, origin_region, origin_province, origin_address, needs, shelter, status, \
            handling_province, funding_scope, source_agency_id, external_reference, notes, repeat_return) \
          SELECT u.id, u.num, u.pid, u.cat, u.traf, u.arr, u.ep, u.cl, string_to_array(u.docs, ','), u.orig, \
@@ -189,9 +189,7 @@ pub async fn insert_cases(
            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], \
            $16::text[], $17::text[], $18::bool[]) \
            AS u(id, num, pid, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, ref, notes, rep) \
-           RETURNING *) \
-         INSERT INTO case_history (case_id, actor_id, actor_name, agency_id, action, to_status, after) \
-         SELECT inserted.id, $20, $21, $22, 'created', 'registered', to_jsonb(inserted) FROM inserted",
+         RETURNING *",
     )
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Array<Text>, _>(numbers)
@@ -212,31 +210,79 @@ pub async fn insert_cases(
     .bind::<Array<Nullable<Text>>, _>(opt(|c| c.notes.clone()))
     .bind::<Array<Bool>, _>(repeat)
     .bind::<SqlUuid, _>(source)
-    .bind::<Nullable<SqlUuid>, _>(actor.id)
-    .bind::<Nullable<Text>, _>(&actor.name)
-    .bind::<Nullable<SqlUuid>, _>(actor.agency_id)
-    .execute(conn)
+    .load(conn)
     .await?;
+    let views: HashMap<Uuid, CaseView> = with_persons(conn, rows)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let after: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let view = views.get(id).ok_or_else(|| {
+                diesel::result::Error::DeserializationError(
+                    format!("inserted case {id} not returned").into(),
+                )
+            })?;
+            to_json(view)
+        })
+        .collect::<QueryResult<_>>()?;
+    insert_history(conn, actor, ids, "created", &vec![None; ids.len()], &after).await?;
     crate::events::cases_changed(conn, ids, "created").await
 }
 
-/// Appends one history entry per case.
+/// Case views of freshly written rows, with their persons read in one query.
+async fn with_persons(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<CaseRow>,
+) -> QueryResult<Vec<CaseView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.person_id).collect();
+    let persons: HashMap<Uuid, Person> = persons::table
+        .filter(persons::id.eq_any(&ids))
+        .select(Person::as_select())
+        .load::<Person>(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let person = persons.get(&row.person_id).cloned().ok_or_else(|| {
+                diesel::result::Error::DeserializationError(
+                    format!("person {} of case {} not found", row.person_id, row.id).into(),
+                )
+            })?;
+            Ok(CaseView::new(row, person))
+        })
+        .collect()
+}
+
+/// A history snapshot: the case as the API shows it, as single writes record
+/// it. Written straight to JSON text (PostgreSQL casts it to `jsonb`): going
+/// through `serde_json::Value` trees cost the API more than the database
+/// spent inserting the entries.
+fn to_json(view: &CaseView) -> QueryResult<String> {
+    serde_json::to_string(view).map_err(|e| diesel::result::Error::SerializationError(e.into()))
+}
+
+/// Appends one history entry per case; `before` and `after` are JSON texts.
 async fn insert_history(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     ids: &[Uuid],
     action: &str,
-    before: &[Option<serde_json::Value>],
-    after: &[serde_json::Value],
+    before: &[Option<String>],
+    after: &[String],
 ) -> QueryResult<()> {
     diesel::sql_query(
         "INSERT INTO case_history (case_id, actor_id, actor_name, agency_id, action, to_status, before, after) \
          SELECT u.id, $4, $5, $6, $7, CASE WHEN $7 = 'created' THEN 'registered' END, u.before, u.after \
-         FROM unnest($1::uuid[], $2::jsonb[], $3::jsonb[]) AS u(id, before, after)",
+         FROM unnest($1::uuid[], $2::text[]::jsonb[], $3::text[]::jsonb[]) AS u(id, before, after)",
     )
     .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<Nullable<Jsonb>>, _>(before)
-    .bind::<Array<Jsonb>, _>(after)
+    .bind::<Array<Nullable<Text>>, _>(before)
+    .bind::<Array<Text>, _>(after)
     .bind::<Nullable<SqlUuid>, _>(actor.id)
     .bind::<Nullable<Text>, _>(&actor.name)
     .bind::<Nullable<SqlUuid>, _>(actor.agency_id)
@@ -250,12 +296,10 @@ fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
     items.collect::<Vec<_>>().join(",")
 }
 
-/// A stored case and what a push says it now is.
+/// A stored case (locked) and what a push says it now is.
 pub struct Update {
-    /// The case before.
-    pub before_case: CaseRow,
-    /// Its person before.
-    pub before_person: Person,
+    /// The case before, as the API shows it.
+    pub before: CaseView,
     /// The pushed record.
     pub new: ValidCase,
 }
@@ -269,7 +313,7 @@ pub async fn update_all(
     if updates.is_empty() {
         return Ok(());
     }
-    let person_ids: Vec<Uuid> = updates.iter().map(|u| u.before_person.id).collect();
+    let person_ids: Vec<Uuid> = updates.iter().map(|u| u.before.person.id).collect();
     let opt =
         |f: fn(&ValidCase) -> Option<String>| updates.iter().map(|u| f(&u.new)).collect::<Vec<_>>();
     let text = |f: fn(&ValidCase) -> String| updates.iter().map(|u| f(&u.new)).collect::<Vec<_>>();
@@ -291,8 +335,8 @@ pub async fn update_all(
     .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.phone.clone()))
     .execute(conn)
     .await?;
-    let ids: Vec<Uuid> = updates.iter().map(|u| u.before_case.id).collect();
-    diesel::sql_query(
+    let ids: Vec<Uuid> = updates.iter().map(|u| u.before.id).collect();
+    let rows: Vec<CaseRow> = diesel::sql_query(
         "UPDATE cases c SET category = u.cat, trafficking_indicated = u.traf, arrived_at = u.arr, entry_point = u.ep, \
            country_left = u.cl, documents = string_to_array(u.docs, ','), origin_region = u.orig, \
            origin_province = split_part(u.orig, '.', 1), origin_address = u.addr, \
@@ -301,7 +345,8 @@ pub async fn update_all(
          FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], \
            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) \
            AS u(id, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, notes) \
-         WHERE c.id = u.id",
+         WHERE c.id = u.id \
+         RETURNING c.*",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<Text>, _>(text(|c| c.category.as_str().to_owned()))
@@ -317,16 +362,25 @@ pub async fn update_all(
     .bind::<Array<Text>, _>(text(|c| c.handling_province.to_string()))
     .bind::<Array<Text>, _>(text(|c| c.funding_scope.as_str().to_owned()))
     .bind::<Array<Nullable<Text>>, _>(opt(|c| c.notes.clone()))
-    .execute(conn)
+    .load(conn)
     .await?;
-    let before: Vec<Option<serde_json::Value>> = updates
-        .iter()
-        .map(|u| Some(serde_json::json!({"case": u.before_case, "person": u.before_person})))
+    let mut after: HashMap<Uuid, CaseView> = with_persons(conn, rows)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
         .collect();
-    let after: Vec<serde_json::Value> = updates
-        .iter()
-        .map(|u| serde_json::json!({"record": u.new}))
-        .collect();
-    insert_history(conn, actor, &ids, "updated", &before, &after).await?;
+    let (mut before_json, mut after_json) = (Vec::new(), Vec::new());
+    for u in updates {
+        let mut view = after.remove(&u.before.id).ok_or_else(|| {
+            diesel::result::Error::DeserializationError(
+                format!("updated case {} not returned", u.before.id).into(),
+            )
+        })?;
+        // A push does not move a case between transfers.
+        view.transfer = u.before.transfer.clone();
+        before_json.push(Some(to_json(&u.before)?));
+        after_json.push(to_json(&view)?);
+    }
+    insert_history(conn, actor, &ids, "updated", &before_json, &after_json).await?;
     crate::events::cases_changed(conn, &ids, "updated").await
 }

@@ -101,6 +101,22 @@ pub async fn find_for_update(
     }
 }
 
+/// The cases the caller may see among `ids`, in no particular order.
+pub async fn find_many(
+    conn: &mut AsyncPgConnection,
+    scope: &CaseScope,
+    ids: &[Uuid],
+) -> QueryResult<Vec<CaseView>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = scoped(base(), scope)
+        .filter(cases::id.eq_any(ids))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
 /// The cases the caller may see among `ids`, each locked for an update in the
 /// current transaction. The rows are locked in id order, whatever the order
 /// of `ids`, so two transactions locking overlapping sets cannot deadlock;
@@ -117,14 +133,7 @@ pub async fn find_all_for_update(
         .for_update()
         .load(conn)
         .await?;
-    if locked.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<Row> = scoped(base(), scope)
-        .filter(cases::id.eq_any(locked))
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().map(view).collect())
+    find_many(conn, scope, &locked).await
 }
 
 /// How a case list is sorted.

@@ -42,7 +42,7 @@ pub struct Person {
 }
 
 /// A case as stored.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     /// Id.

@@ -78,6 +78,39 @@ async fn the_same_batch_twice_creates_nothing_the_second_time() {
         .json();
     assert_eq!(case["shelter"], "RPTC Pontianak");
     assert_eq!(case["version"], 2);
+    // A push records the case as the API shows it, as single writes do.
+    let entries = history.as_array().unwrap();
+    assert_eq!(entries[1]["after"], case);
+    assert_eq!(entries[1]["before"], entries[0]["after"]);
+    assert_eq!(entries[0]["before"], Value::Null);
+    assert_eq!(entries[0]["after"]["version"], 1);
+    assert_eq!(entries[0]["after"]["shelter"], Value::Null);
+    assert_eq!(entries[0]["after"]["person"], case["person"]);
+    // And the change feed carries both writes, with the version each left.
+    // The feed shows a change once every older transaction of the cluster
+    // has ended, and other tests' transactions share the cluster: poll.
+    let mut of_case = Vec::new();
+    for _ in 0..100 {
+        let feed = app
+            .get("/api/v1/events?limit=500", Some(&k.push_client))
+            .await
+            .json();
+        of_case = feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["entity_id"] == id)
+            .map(|e| (e["action"].clone(), e["data"]["version"].clone()))
+            .collect();
+        if of_case.len() == 2 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        of_case,
+        vec![(json!("created"), json!(1)), (json!("updated"), json!(2))]
+    );
 }
 
 #[actix_web::test]
@@ -125,6 +158,9 @@ async fn a_push_and_a_case_workers_edit_both_show_in_the_history() {
             ("updated", "dinsos.kalbar")
         ]
     );
+    // The edit's `before` is what the push recorded as its `after`.
+    assert_eq!(history[1]["before"], history[0]["after"]);
+    assert_eq!(history[1]["after"]["needs"], json!(["health"]));
 }
 
 #[actix_web::test]
