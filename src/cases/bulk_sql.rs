@@ -178,8 +178,8 @@ pub async fn insert_cases(
 ) -> QueryResult<()> {
     let text = |f: fn(&ValidCase) -> String| new.iter().map(|c| f(c)).collect::<Vec<_>>();
     let opt = |f: fn(&ValidCase) -> Option<String>| new.iter().map(|c| f(c)).collect::<Vec<_>>();
-    let rows: Vec<CaseRow> = diesel::sql_query(
-        "INSERT INTO cases (id, case_number, person_id, category, trafficking_indicated, arrived_at, \
+    let rows: Vec<CaseRow> = diesel::sql_query(format!(
+        "WITH inserted AS (INSERT INTO cases (id, case_number, person_id, category, trafficking_indicated, arrived_at, \
            entry_point, country_left, documents, origin_region, origin_province, origin_address, needs, shelter, status, \
            handling_province, funding_scope, source_agency_id, external_reference, notes, repeat_return) \
          SELECT u.id, u.num, u.pid, u.cat, u.traf, u.arr, u.ep, u.cl, string_to_array(u.docs, ','), u.orig, \
@@ -189,8 +189,11 @@ pub async fn insert_cases(
            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], \
            $16::text[], $17::text[], $18::bool[]) \
            AS u(id, num, pid, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, ref, notes, rep) \
-         RETURNING *",
-    )
+         RETURNING *), \
+         events AS ({}) \
+         SELECT * FROM inserted",
+        crate::events::case_events_sql("inserted", "'created'")
+    ))
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Array<Text>, _>(numbers)
     .bind::<Array<SqlUuid>, _>(person_ids)
@@ -228,8 +231,7 @@ pub async fn insert_cases(
             to_json(view)
         })
         .collect::<QueryResult<_>>()?;
-    insert_history(conn, actor, ids, "created", &vec![None; ids.len()], &after).await?;
-    crate::events::cases_changed(conn, ids, "created").await
+    insert_history(conn, actor, ids, "created", &vec![None; ids.len()], &after).await
 }
 
 /// Case views of freshly written rows, with their persons read in one query.
@@ -336,8 +338,8 @@ pub async fn update_all(
     .execute(conn)
     .await?;
     let ids: Vec<Uuid> = updates.iter().map(|u| u.before.id).collect();
-    let rows: Vec<CaseRow> = diesel::sql_query(
-        "UPDATE cases c SET category = u.cat, trafficking_indicated = u.traf, arrived_at = u.arr, entry_point = u.ep, \
+    let rows: Vec<CaseRow> = diesel::sql_query(format!(
+        "WITH updated AS (UPDATE cases c SET category = u.cat, trafficking_indicated = u.traf, arrived_at = u.arr, entry_point = u.ep, \
            country_left = u.cl, documents = string_to_array(u.docs, ','), origin_region = u.orig, \
            origin_province = split_part(u.orig, '.', 1), origin_address = u.addr, \
            needs = string_to_array(u.needs, ','), shelter = u.shel, handling_province = u.hp, funding_scope = u.fs, \
@@ -346,8 +348,11 @@ pub async fn update_all(
            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) \
            AS u(id, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, notes) \
          WHERE c.id = u.id \
-         RETURNING c.*",
-    )
+         RETURNING c.*), \
+         events AS ({}) \
+         SELECT * FROM updated",
+        crate::events::case_events_sql("updated", "'updated'")
+    ))
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<Text>, _>(text(|c| c.category.as_str().to_owned()))
     .bind::<Array<Bool>, _>(updates.iter().map(|u| u.new.trafficking_indicated).collect::<Vec<_>>())
@@ -381,6 +386,5 @@ pub async fn update_all(
         before_json.push(Some(to_json(&u.before)?));
         after_json.push(to_json(&view)?);
     }
-    insert_history(conn, actor, &ids, "updated", &before_json, &after_json).await?;
-    crate::events::cases_changed(conn, &ids, "updated").await
+    insert_history(conn, actor, &ids, "updated", &before_json, &after_json).await
 }

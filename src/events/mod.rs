@@ -13,23 +13,31 @@ use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+/// The statement that records an event for each case row of `rows` — the
+/// `cases` table filtered, or a `WITH` query of the rows a statement just
+/// wrote, so that a bulk write records its events without reading the cases
+/// again — with `action` (a literal or a parameter), in id order.
+pub fn case_events_sql(rows: &str, action: &str) -> String {
+    format!(
+        "INSERT INTO change_events (entity_type, entity_id, action, handling_province, origin_region, source_agency_id, data) \
+         SELECT 'case', id, {action}, handling_province, origin_region, source_agency_id, \
+                jsonb_build_object('status', status, 'version', version, 'case_number', case_number) \
+         FROM {rows} ORDER BY id"
+    )
+}
+
 /// Records that cases changed (`created`, `updated`, `status_changed`).
 pub async fn cases_changed(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
     action: &str,
 ) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO change_events (entity_type, entity_id, action, handling_province, origin_region, source_agency_id, data) \
-         SELECT 'case', id, $2, handling_province, origin_region, source_agency_id, \
-                jsonb_build_object('status', status, 'version', version, 'case_number', case_number) \
-         FROM cases WHERE id = ANY($1) ORDER BY id",
-    )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Text, _>(action)
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::sql_query(case_events_sql("cases WHERE id = ANY($1)", "$2"))
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Text, _>(action)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Records that a case changed.
