@@ -3,14 +3,12 @@
 //! cases match.
 
 use actix_web::HttpResponse;
-use actix_web::web::Bytes;
-use futures_util::stream::{self, Stream};
 
 use super::queries::{self, CaseCursor, CaseFilter, CaseSort};
 use super::view::CaseView;
 use crate::access::CaseScope;
 use crate::db::DbPool;
-use crate::http::csv::{BOM, Line, TEXT_CSV, header};
+use crate::http::csv::{self, Line, Page};
 use crate::regions::catalog;
 
 /// Rows fetched per round trip.
@@ -71,74 +69,29 @@ fn row(case: &CaseView, line: &mut Line) -> String {
     line.finish()
 }
 
-struct Export {
-    pool: DbPool,
-    scope: CaseScope,
-    filter: CaseFilter,
-    sort: CaseSort,
-    cursor: Option<CaseCursor>,
-    started: bool,
-    done: bool,
-}
-
-fn chunks(export: Export) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
-    stream::unfold(export, |mut st| async move {
-        if st.done {
-            return None;
-        }
-        if !st.started {
-            st.started = true;
-            return Some((Ok(Bytes::from(format!("{BOM}{}", header(COLUMNS)))), st));
-        }
-        let page = async {
-            let mut conn = st.pool.get().await.map_err(crate::error::ApiError::from)?;
-            queries::list(
-                &mut conn,
-                &st.scope,
-                &st.filter,
-                st.sort,
-                st.cursor.as_ref(),
-                CHUNK,
-            )
-            .await
-            .map_err(crate::error::ApiError::from)
-        }
-        .await;
-        match page {
-            Err(e) => {
-                log::error!("case export stopped: {e}");
-                st.done = true;
-                Some((Err(e.into()), st))
-            }
-            Ok(rows) => {
-                st.done = (rows.len() as i64) < CHUNK;
-                st.cursor = rows.last().map(|c| queries::cursor_after(c, st.sort));
-                let mut line = Line::new();
-                let body: String = rows.iter().map(|c| row(c, &mut line)).collect();
-                Some((Ok(Bytes::from(body)), st))
-            }
-        }
-    })
-}
-
-/// The streamed CSV answer.
+/// The streamed CSV answer: every case of the list, a page of a thousand
+/// at a time, in the list's order.
 pub fn csv_response(
     pool: DbPool,
     scope: CaseScope,
     filter: CaseFilter,
     sort: CaseSort,
 ) -> HttpResponse {
-    let export = Export {
-        pool,
-        scope,
-        filter,
-        sort,
-        cursor: None,
-        started: false,
-        done: false,
-    };
-    HttpResponse::Ok()
-        .content_type(TEXT_CSV)
-        .insert_header(("Content-Disposition", "attachment; filename=\"cases.csv\""))
-        .streaming(chunks(export))
+    csv::export("cases.csv", COLUMNS, move |cursor: Option<CaseCursor>| {
+        let (pool, scope, filter) = (pool.clone(), scope.clone(), filter.clone());
+        async move {
+            let mut conn = pool.get().await?;
+            let rows =
+                queries::list(&mut conn, &scope, &filter, sort, cursor.as_ref(), CHUNK).await?;
+            let mut line = Line::new();
+            Ok(Page {
+                body: rows.iter().map(|c| row(c, &mut line)).collect(),
+                next: if (rows.len() as i64) < CHUNK {
+                    None
+                } else {
+                    rows.last().map(|c| queries::cursor_after(c, sort))
+                },
+            })
+        }
+    })
 }

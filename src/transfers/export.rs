@@ -2,10 +2,8 @@
 //! streamed a thousand at a time.
 
 use actix_web::HttpResponse;
-use actix_web::web::Bytes;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use futures_util::stream::{self, Stream};
 use uuid::Uuid;
 
 use super::model::TransferRow;
@@ -13,7 +11,7 @@ use super::queries::{self, TransferFilter};
 use crate::access::TransferScope;
 use crate::db::DbPool;
 use crate::error::ApiError;
-use crate::http::csv::{BOM, Line, TEXT_CSV, header};
+use crate::http::csv::{self, Line, Page};
 use crate::regions::catalog;
 use crate::schema::transfers;
 
@@ -38,20 +36,16 @@ const COLUMNS: &[&str] = &[
     "created_at_utc",
 ];
 
-struct Export {
-    pool: DbPool,
-    scope: TransferScope,
-    filter: TransferFilter,
+/// One page of transfers after `after` (by id), as CSV lines.
+async fn page(
+    pool: &DbPool,
+    scope: &TransferScope,
+    filter: &TransferFilter,
     after: Option<Uuid>,
-    started: bool,
-    done: bool,
-}
-
-/// One page: its CSV lines, how many rows, and the last row's id.
-async fn page(st: &Export) -> Result<(String, i64, Option<Uuid>), ApiError> {
-    let mut conn = st.pool.get().await?;
-    let mut q = queries::filtered(&st.scope, &st.filter);
-    if let Some(after) = st.after {
+) -> Result<Page<Uuid>, ApiError> {
+    let mut conn = pool.get().await?;
+    let mut q = queries::filtered(scope, filter);
+    if let Some(after) = after {
         q = q.filter(transfers::id.gt(after));
     }
     let rows: Vec<TransferRow> = q.order(transfers::id).limit(CHUNK).load(&mut conn).await?;
@@ -86,48 +80,20 @@ async fn page(st: &Export) -> Result<(String, i64, Option<Uuid>), ApiError> {
             .time(Some(row.created_at));
         out.push_str(&line.finish());
     }
-    Ok((out, rows.len() as i64, rows.last().map(|r| r.id)))
-}
-
-fn chunks(export: Export) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
-    stream::unfold(export, |mut st| async move {
-        if st.done {
-            return None;
-        }
-        if !st.started {
-            st.started = true;
-            return Some((Ok(Bytes::from(format!("{BOM}{}", header(COLUMNS)))), st));
-        }
-        match page(&st).await {
-            Err(e) => {
-                log::error!("transfer export stopped: {e}");
-                st.done = true;
-                Some((Err(e.into()), st))
-            }
-            Ok((body, rows, last)) => {
-                st.done = rows < CHUNK;
-                st.after = last;
-                Some((Ok(Bytes::from(body)), st))
-            }
-        }
+    Ok(Page {
+        body: out,
+        next: if (rows.len() as i64) < CHUNK {
+            None
+        } else {
+            rows.last().map(|r| r.id)
+        },
     })
 }
 
-/// The streamed CSV answer.
+/// The streamed CSV answer: every matching transfer, a thousand at a time.
 pub fn csv_response(pool: DbPool, scope: TransferScope, filter: TransferFilter) -> HttpResponse {
-    let export = Export {
-        pool,
-        scope,
-        filter,
-        after: None,
-        started: false,
-        done: false,
-    };
-    HttpResponse::Ok()
-        .content_type(TEXT_CSV)
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"transfers.csv\"",
-        ))
-        .streaming(chunks(export))
+    csv::export("transfers.csv", COLUMNS, move |after| {
+        let (pool, scope, filter) = (pool.clone(), scope.clone(), filter.clone());
+        async move { page(&pool, &scope, &filter, after).await }
+    })
 }
