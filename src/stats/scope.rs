@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::access::province_of;
+use crate::access::{CaseScope, province_of};
 use crate::agencies::AgencyKind;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -25,23 +25,27 @@ pub enum ReportScope {
     Nothing,
 }
 
-impl ReportScope {
-    /// The report scope of a caller.
-    pub fn of(caller: &Caller) -> Self {
-        if caller.is_system_admin() {
-            return Self::All;
+impl From<CaseScope> for ReportScope {
+    fn from(scope: CaseScope) -> Self {
+        match scope {
+            CaseScope::All => Self::All,
+            CaseScope::HandledInProvince(p) => Self::HandlingProvince(p),
+            CaseScope::OriginRegency(r) => Self::OriginRegency(r),
+            CaseScope::PushedBy(a) => Self::SourceAgency(a),
+            CaseScope::Nothing => Self::Nothing,
         }
+    }
+}
+
+impl ReportScope {
+    /// The report scope of a caller: the cases its case list shows, and for
+    /// the provincial secretariat (which may not read cases) its province's.
+    pub fn of(caller: &Caller) -> Self {
         match (caller.agency_kind, caller.agency_region.as_deref()) {
-            (AgencyKind::System | AgencyKind::Ministry, _) => Self::All,
-            (
-                AgencyKind::ProvincialSocialService | AgencyKind::ProvincialSecretariat,
-                Some(region),
-            ) => Self::HandlingProvince(province_of(region).to_owned()),
-            (AgencyKind::RegencySocialService, Some(region)) => {
-                Self::OriginRegency(region.to_owned())
+            (AgencyKind::ProvincialSecretariat, Some(region)) if !caller.is_system_admin() => {
+                Self::HandlingProvince(province_of(region).to_owned())
             }
-            (AgencyKind::MigrantProtectionService, _) => Self::SourceAgency(caller.agency_id),
-            _ => Self::Nothing,
+            _ => caller.case_scope().into(),
         }
     }
 
