@@ -111,6 +111,7 @@ async fn serve_on(
         log::info!("created the first system administrator {admin:?} from PULANG_ADMIN_USERNAME");
     }
     let pool = crate::db::build_pool(&database.url, settings.pool_size)?;
+    let sweeper = crate::housekeeping::spawn(pool.clone());
     let bind = settings.bind;
     let workers = settings.workers;
     let state = web::Data::new(AppState::new(pool, tokens, settings)?);
@@ -135,7 +136,9 @@ async fn serve_on(
         );
     }
     println!("Press Ctrl-C to stop.");
-    server.run().await.context("the HTTP server failed")?;
+    let run = server.run().await;
+    sweeper.abort();
+    run.context("the HTTP server failed")?;
     log::info!("HTTP server stopped");
     Ok(())
 }

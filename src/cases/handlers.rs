@@ -43,12 +43,13 @@ pub fn case_response(status: StatusCode, case: &CaseView) -> HttpResponse {
 /// `repeat_return`. The status starts at `registered`; the funding scope
 /// follows from the origin and the handling province. Send an
 /// `Idempotency-Key` header to make retries safe: a repeat with the same key
-/// and body returns the first answer and creates nothing.
+/// and body returns the first answer and creates nothing. A key is
+/// remembered for 24 hours.
 #[utoipa::path(
     tag = "cases",
     operation_id = "create_case",
     request_body = CaseInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of creating again")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of creating again")),
     responses(
         (status = 201, description = "The new case", body = CaseView,
          headers(("ETag" = String, description = "The case's version"), ("Location" = String, description = "The case's address"))),

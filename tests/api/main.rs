@@ -13,6 +13,7 @@ mod events;
 mod export;
 mod health;
 mod helpers;
+mod housekeeping;
 mod local_cluster;
 mod openapi_file;
 mod regions;

@@ -1,0 +1,2 @@
+DROP INDEX sign_in_throttle_window_idx;
+DROP INDEX idempotency_keys_created_idx;
