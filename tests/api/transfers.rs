@@ -695,3 +695,37 @@ async fn a_return_to_a_regency_without_an_agreement_is_reported() {
         "the province paid all"
     );
 }
+
+#[actix_web::test]
+async fn planners_adding_the_same_cases_in_opposite_orders_get_one_answer_each() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let mut cases = Vec::new();
+    for n in 0..12 {
+        let case = push(&app, &w, 40 + n, "61.72").await;
+        make_ready(&app, &w, &case).await;
+        cases.push(case);
+    }
+    let body = json!({"destination_region": "61.72"});
+    let plan = || app.post("/api/v1/transfers", &body, Some(&w.province_worker));
+    let (first, second) = (plan().await.json(), plan().await.json());
+    let reversed: Vec<String> = cases.iter().rev().cloned().collect();
+    let path = |t: &Value| format!("/api/v1/transfers/{}/cases", t["id"].as_str().unwrap());
+    let (a, b) = (
+        json!({ "case_ids": cases }),
+        json!({ "case_ids": reversed }),
+    );
+    // Locked in request order, these two could wait on each other until
+    // PostgreSQL broke the deadlock with an error; locked in id order, one
+    // waits for the other and then sees the cases taken.
+    let (one, other) = futures_util::future::join(
+        app.post(&path(&first), &a, Some(&w.province_worker)),
+        app.post(&path(&second), &b, Some(&w.province_worker)),
+    )
+    .await;
+    let mut statuses = [one.status, other.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", one.text(), other.text());
+    let refused = if one.status == 409 { &one } else { &other };
+    assert_eq!(refused.json()["errors"].as_array().unwrap().len(), 12);
+}
