@@ -215,23 +215,19 @@ pub async fn insert_cases(
     .bind::<SqlUuid, _>(source)
     .load(conn)
     .await?;
-    let views: HashMap<Uuid, CaseView> = with_persons(conn, rows)
-        .await?
-        .into_iter()
-        .map(|v| (v.id, v))
-        .collect();
-    let after: Vec<String> = ids
-        .iter()
-        .map(|id| {
-            let view = views.get(id).ok_or_else(|| {
-                diesel::result::Error::DeserializationError(
-                    format!("inserted case {id} not returned").into(),
-                )
-            })?;
-            to_json(view)
-        })
-        .collect::<QueryResult<_>>()?;
-    insert_history(conn, actor, ids, "created", &vec![None; ids.len()], &after).await
+    // Each entry names its case, so the entries follow the returned rows.
+    let views = with_persons(conn, rows).await?;
+    let created: Vec<Uuid> = views.iter().map(|v| v.id).collect();
+    let after: Vec<String> = views.iter().map(to_json).collect::<QueryResult<_>>()?;
+    insert_history(
+        conn,
+        actor,
+        &created,
+        "created",
+        &vec![None; views.len()],
+        &after,
+    )
+    .await
 }
 
 /// Case views of freshly written rows, with their persons read in one query.
@@ -250,14 +246,18 @@ async fn with_persons(
         .collect();
     rows.into_iter()
         .map(|row| {
-            let person = persons.get(&row.person_id).cloned().ok_or_else(|| {
-                diesel::result::Error::DeserializationError(
-                    format!("person {} of case {} not found", row.person_id, row.id).into(),
-                )
-            })?;
+            let person = persons
+                .get(&row.person_id)
+                .cloned()
+                .ok_or_else(|| missing(format!("person {} of case {}", row.person_id, row.id)))?;
             Ok(CaseView::new(row, person))
         })
         .collect()
+}
+
+/// A row a statement of this push wrote but did not give back.
+fn missing(what: String) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("{what} not returned").into())
 }
 
 /// A history snapshot: the case as the API shows it, as single writes record
@@ -376,11 +376,9 @@ pub async fn update_all(
         .collect();
     let (mut before_json, mut after_json) = (Vec::new(), Vec::new());
     for u in updates {
-        let mut view = after.remove(&u.before.id).ok_or_else(|| {
-            diesel::result::Error::DeserializationError(
-                format!("updated case {} not returned", u.before.id).into(),
-            )
-        })?;
+        let mut view = after
+            .remove(&u.before.id)
+            .ok_or_else(|| missing(format!("updated case {}", u.before.id)))?;
         // A push does not move a case between transfers.
         view.transfer = u.before.transfer.clone();
         before_json.push(Some(to_json(&u.before)?));

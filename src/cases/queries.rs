@@ -88,17 +88,7 @@ pub async fn find_for_update(
     scope: &CaseScope,
     id: Uuid,
 ) -> QueryResult<Option<CaseView>> {
-    let locked: Option<Uuid> = cases::table
-        .find(id)
-        .select(cases::id)
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?;
-    match locked {
-        Some(_) => find(conn, scope, id).await,
-        None => Ok(None),
-    }
+    Ok(find_all_for_update(conn, scope, &[id]).await?.pop())
 }
 
 /// The cases the caller may see among `ids`, in no particular order.
