@@ -132,13 +132,10 @@ diesel::allow_tables_to_appear_in_same_query!(
 diesel::table! {
     persons (id) {
         id -> Uuid,
-        full_name -> Text,
         nik -> Nullable<Text>,
         passport_number -> Nullable<Text>,
         sex -> Nullable<Text>,
         birth_date -> Nullable<Date>,
-        birth_place -> Nullable<Text>,
-        phone -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -177,6 +174,13 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        full_name -> Text,
+        passport_number -> Nullable<Text>,
+        sex -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
+        birth_place -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        earlier_returns -> Int4,
     }
 }
 

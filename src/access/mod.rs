@@ -37,6 +37,9 @@ crate::text_enum! {
         ReadAudit => "audit.read",
         /// Read cases (within the case scope).
         ReadCases => "cases.read",
+        /// See NIK, passport, phone, birth date, birth place and address whole in the cases the
+        /// caller may read; everyone else who reads them sees these fields masked.
+        ReadPersonalData => "cases.read_personal_data",
         /// Register and edit cases, change their status (within the case scope).
         WriteCases => "cases.write",
         /// Push cases in bulk or one by one, keyed by the source's own reference.
@@ -78,6 +81,12 @@ fn agency_allows(kind: AgencyKind, operation: Operation) -> bool {
             K::System | K::Ministry | K::ProvincialSocialService | K::RegencySocialService
         ),
         O::WriteCases | O::PlanTransfers => matches!(kind, K::System | K::ProvincialSocialService),
+        // Agencies that handle the person: the province that shelters and returns
+        // them, and the regency that receives them home.
+        O::ReadPersonalData => matches!(
+            kind,
+            K::System | K::ProvincialSocialService | K::RegencySocialService
+        ),
         O::PushCases => matches!(
             kind,
             K::System | K::Ministry | K::MigrantProtectionService | K::ProvincialSocialService
@@ -115,7 +124,11 @@ fn role_allows(role: Role, operation: Operation) -> bool {
         Role::CaseWorker => {
             matches!(
                 operation,
-                O::WriteCases | O::PushCases | O::PlanTransfers | O::ConfirmHandover
+                O::WriteCases
+                    | O::PushCases
+                    | O::PlanTransfers
+                    | O::ConfirmHandover
+                    | O::ReadPersonalData
             ) || is_read(operation)
         }
         Role::FinanceOfficer => matches!(operation, O::ManageBudgets) || is_read(operation),
@@ -156,6 +169,12 @@ impl Caller {
     /// Whether the caller may perform `operation` (somewhere in its scope).
     pub fn may(&self, operation: Operation) -> bool {
         permits(self.agency_kind, &self.roles, operation)
+    }
+
+    /// Whether the caller sees personal data whole in the cases it may read
+    /// (`cases.read_personal_data`); everyone else sees it masked.
+    pub fn sees_personal_data(&self) -> bool {
+        self.may(Operation::ReadPersonalData)
     }
 
     /// Refuses with 403 unless the caller may perform `operation`.

@@ -7,28 +7,26 @@
 //! one case per key. The writes are set-based (`INSERT … SELECT FROM unnest`),
 //! a handful of statements per batch whatever its size.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use actix_web::{HttpResponse, post, web};
 use chrono::{Datelike, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::bulk_sql;
 use super::input::{CaseInput, ValidCase};
 use super::queries;
 use super::view::CaseView;
 use super::write_access::check_handling_province;
+use super::{bulk_sql, identity};
 use crate::access::{CaseScope, Operation};
 use crate::audit::{self, Actor};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::regions::RegionCode;
-use crate::schema::persons;
 use crate::state::AppState;
 
 /// Most records in one batch.
@@ -294,7 +292,7 @@ fn identical(case: &CaseView, new: &ValidCase) -> bool {
         && person.nik == p.nik
         && person.passport_number == p.passport_number
         && person.sex == p.sex
-        && person.birth_date == p.birth_date
+        && person.birth_date.and_then(|d| d.whole()) == p.birth_date
         && person.birth_place == p.birth_place
         && person.phone == p.phone
         && case.category == new.category
@@ -379,7 +377,6 @@ async fn apply(
             });
         }
     }
-    reject_taken_niks(conn, &mut updates, outcomes).await?;
     if dry_run {
         return Ok(());
     }
@@ -397,48 +394,6 @@ async fn apply(
     Ok(())
 }
 
-/// Rejects updates that would give a person a NIK another person holds.
-async fn reject_taken_niks(
-    conn: &mut AsyncPgConnection,
-    updates: &mut Vec<bulk_sql::Update>,
-    outcomes: &mut [RecordOutcome],
-) -> ApiResult<()> {
-    let changed: Vec<&str> = updates
-        .iter()
-        .filter(|u| u.new.person.nik.is_some() && u.new.person.nik != u.before.person.nik)
-        .filter_map(|u| u.new.person.nik.as_deref())
-        .collect();
-    if changed.is_empty() {
-        return Ok(());
-    }
-    let owners: HashMap<String, Uuid> = persons::table
-        .filter(persons::nik.eq_any(&changed))
-        .select((persons::nik.assume_not_null(), persons::id))
-        .load::<(String, Uuid)>(conn)
-        .await?
-        .into_iter()
-        .collect();
-    updates.retain(|u| {
-        let taken = u
-            .new
-            .person
-            .nik
-            .as_ref()
-            .and_then(|nik| owners.get(nik))
-            .is_some_and(|owner| *owner != u.before.person.id);
-        if taken && let Some(outcome) = outcomes.iter_mut().find(|o| o.case_id == Some(u.before.id))
-        {
-            outcome.result = RecordResult::Rejected;
-            outcome.case_id = None;
-            outcome
-                .errors
-                .push(FieldError::new("person.nik", "belongs to another person"));
-        }
-        !taken
-    });
-    Ok(())
-}
-
 /// Inserts new cases (and their new persons) in a few set-based statements.
 async fn create_all(
     conn: &mut AsyncPgConnection,
@@ -449,17 +404,22 @@ async fn create_all(
     if new.is_empty() {
         return Ok(Vec::new());
     }
-    let person_ids = bulk_sql::resolve_persons(conn, &new).await?;
-    // A person is returning again if they had a case before, or an earlier one in this batch.
-    let had_cases: HashSet<Uuid> = bulk_sql::persons_with_cases(conn, &person_ids).await?;
-    let mut order: Vec<usize> = (0..new.len()).collect();
-    order.sort_by_key(|i| new[*i].arrived_at);
-    let mut seen_in_batch = HashSet::new();
-    let mut repeat = vec![false; new.len()];
-    for i in order {
-        let person = person_ids[i];
-        repeat[i] = had_cases.contains(&person) || !seen_in_batch.insert(person);
-    }
+    let people: Vec<&super::input::ValidPerson> = new.iter().map(|c| &c.person).collect();
+    let person_ids = identity::resolve(conn, &people).await?;
+    identity::lock(conn, &person_ids).await?;
+    let ids: Vec<Uuid> = (0..new.len()).map(|_| super::new_id()).collect();
+    let returns: Vec<identity::Return> = new
+        .iter()
+        .zip(&ids)
+        .zip(&person_ids)
+        .map(|((case, id), person)| identity::Return {
+            case_id: *id,
+            person_id: *person,
+            arrived_at: case.arrived_at,
+        })
+        .collect();
+    let counts = identity::reconcile(conn, &person_ids, &returns, &[]).await?;
+    let earlier: Vec<i32> = ids.iter().map(|id| counts[id]).collect();
     // Case numbers per arrival year.
     let mut numbers: Vec<String> = vec![String::new(); new.len()];
     let mut by_year: HashMap<i32, Vec<usize>> = HashMap::new();
@@ -472,7 +432,6 @@ async fn create_all(
             numbers[i] = number;
         }
     }
-    let ids: Vec<Uuid> = (0..new.len()).map(|_| super::new_id()).collect();
     bulk_sql::insert_cases(
         conn,
         actor,
@@ -481,7 +440,7 @@ async fn create_all(
         &ids,
         &person_ids,
         &numbers,
-        &repeat,
+        &earlier,
     )
     .await?;
     Ok(ids)

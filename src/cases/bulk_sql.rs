@@ -2,15 +2,15 @@
 //! arrays and `unnest`s them, so a batch of thousands is a handful of
 //! statements, each prepared once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Date, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::input::ValidCase;
-use super::view::{CaseRow, CaseView, Person};
+use super::view::{CaseRow, CaseView};
 use crate::audit::Actor;
 use crate::schema::{cases, persons};
 
@@ -50,121 +50,42 @@ pub async fn cases_by_reference(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// The person of each new case: found by NIK, else by passport, else new.
-/// New persons are inserted in one statement.
-pub async fn resolve_persons(
-    conn: &mut AsyncPgConnection,
-    new: &[&ValidCase],
-) -> QueryResult<Vec<Uuid>> {
-    let niks: Vec<&str> = new.iter().filter_map(|c| c.person.nik.as_deref()).collect();
-    let passports: Vec<&str> = new
-        .iter()
-        .filter(|c| c.person.nik.is_none())
-        .filter_map(|c| c.person.passport_number.as_deref())
-        .collect();
-    let mut by_nik: HashMap<String, Uuid> = persons::table
-        .filter(persons::nik.eq_any(&niks))
-        .select((persons::nik.assume_not_null(), persons::id))
-        .load::<(String, Uuid)>(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let mut by_passport: HashMap<String, Uuid> = persons::table
-        .filter(persons::passport_number.eq_any(&passports))
-        .distinct_on(persons::passport_number)
-        .order((persons::passport_number, persons::created_at.desc()))
-        .select((persons::passport_number.assume_not_null(), persons::id))
-        .load::<(String, Uuid)>(conn)
-        .await?
-        .into_iter()
-        .collect();
-
-    let mut ids = Vec::with_capacity(new.len());
-    let mut fresh: Vec<(Uuid, &ValidCase)> = Vec::new();
-    for case in new {
-        let p = &case.person;
-        let known = match (&p.nik, &p.passport_number) {
-            (Some(nik), _) => by_nik.get(nik).copied(),
-            (None, Some(passport)) => by_passport.get(passport).copied(),
-            (None, None) => None,
-        };
-        let id = known.unwrap_or_else(|| {
-            let id = super::new_id();
-            match (&p.nik, &p.passport_number) {
-                (Some(nik), _) => {
-                    by_nik.insert(nik.clone(), id);
-                }
-                (None, Some(passport)) => {
-                    by_passport.insert(passport.clone(), id);
-                }
-                (None, None) => {}
-            }
-            fresh.push((id, case));
-            id
-        });
-        ids.push(id);
-    }
-    if fresh.is_empty() {
-        return Ok(ids);
-    }
-    let col =
-        |f: fn(&ValidCase) -> Option<String>| fresh.iter().map(|(_, c)| f(c)).collect::<Vec<_>>();
-    diesel::sql_query(
-        "INSERT INTO persons (id, full_name, nik, passport_number, sex, birth_date, birth_place, phone) \
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[]) \
-         ON CONFLICT (nik) WHERE nik IS NOT NULL DO NOTHING",
-    )
-    .bind::<Array<SqlUuid>, _>(fresh.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(fresh.iter().map(|(_, c)| c.person.full_name.clone()).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.nik.clone()))
-    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.passport_number.clone()))
-    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.sex.map(|s| s.as_str().to_owned())))
-    .bind::<Array<Nullable<diesel::sql_types::Date>>, _>(fresh.iter().map(|(_, c)| c.person.birth_date).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.birth_place.clone()))
-    .bind::<Array<Nullable<Text>>, _>(col(|c| c.person.phone.clone()))
-    .execute(conn)
-    .await?;
-    // A NIK another push recorded a moment ago won the insert: link to that person.
-    let fresh_niks: Vec<&str> = fresh
-        .iter()
-        .filter_map(|(_, c)| c.person.nik.as_deref())
-        .collect();
-    if !fresh_niks.is_empty() {
-        let actual: HashMap<String, Uuid> = persons::table
-            .filter(persons::nik.eq_any(&fresh_niks))
-            .select((persons::nik.assume_not_null(), persons::id))
-            .load::<(String, Uuid)>(conn)
-            .await?
-            .into_iter()
-            .collect();
-        for (id, case) in ids.iter_mut().zip(new) {
-            if let Some(nik) = &case.person.nik
-                && let Some(real) = actual.get(nik)
-            {
-                *id = *real;
-            }
-        }
-    }
-    Ok(ids)
+/// The per-column arrays of the returnees as recorded at these returns.
+struct PersonColumns {
+    name: Vec<String>,
+    passport: Vec<Option<String>>,
+    sex: Vec<Option<String>>,
+    birth: Vec<Option<chrono::NaiveDate>>,
+    place: Vec<Option<String>>,
+    phone: Vec<Option<String>>,
 }
 
-/// Which of these persons already have a case.
-pub async fn persons_with_cases(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<HashSet<Uuid>> {
-    Ok(cases::table
-        .filter(cases::person_id.eq_any(ids))
-        .select(cases::person_id)
-        .distinct()
-        .load::<Uuid>(conn)
-        .await?
-        .into_iter()
-        .collect())
+impl PersonColumns {
+    fn of<'a>(cases: impl Iterator<Item = &'a ValidCase>) -> Self {
+        let mut c = Self {
+            name: vec![],
+            passport: vec![],
+            sex: vec![],
+            birth: vec![],
+            place: vec![],
+            phone: vec![],
+        };
+        for case in cases {
+            let p = &case.person;
+            c.name.push(p.full_name.clone());
+            c.passport.push(p.passport_number.clone());
+            c.sex.push(p.sex.map(|s| s.as_str().to_owned()));
+            c.birth.push(p.birth_date);
+            c.place.push(p.birth_place.clone());
+            c.phone.push(p.phone.clone());
+        }
+        c
+    }
 }
 
 /// Inserts new cases and their `created` history entries, whose `after` is
 /// the case as `GET /cases/{id}` shows it, like a single create's.
+/// `earlier` is each case's count of earlier returns of its identity.
 #[expect(clippy::too_many_arguments, reason = "one column per argument")]
 pub async fn insert_cases(
     conn: &mut AsyncPgConnection,
@@ -174,21 +95,25 @@ pub async fn insert_cases(
     ids: &[Uuid],
     person_ids: &[Uuid],
     numbers: &[String],
-    repeat: &[bool],
+    earlier: &[i32],
 ) -> QueryResult<()> {
     let text = |f: fn(&ValidCase) -> String| new.iter().map(|c| f(c)).collect::<Vec<_>>();
     let opt = |f: fn(&ValidCase) -> Option<String>| new.iter().map(|c| f(c)).collect::<Vec<_>>();
+    let person = PersonColumns::of(new.iter().copied());
     let rows: Vec<CaseRow> = diesel::sql_query(format!(
         "WITH inserted AS (INSERT INTO cases (id, case_number, person_id, category, trafficking_indicated, arrived_at, \
            entry_point, country_left, documents, origin_region, origin_province, origin_address, needs, shelter, status, \
-           handling_province, funding_scope, source_agency_id, external_reference, notes, repeat_return) \
+           handling_province, funding_scope, source_agency_id, external_reference, notes, repeat_return, earlier_returns, \
+           full_name, passport_number, sex, birth_date, birth_place, phone) \
          SELECT u.id, u.num, u.pid, u.cat, u.traf, u.arr, u.ep, u.cl, string_to_array(u.docs, ','), u.orig, \
            split_part(u.orig, '.', 1), u.addr, string_to_array(u.needs, ','), u.shel, 'registered', u.hp, u.fs, \
-           $19, u.ref, u.notes, u.rep \
+           $19, u.ref, u.notes, u.earlier > 0, u.earlier, u.name, u.passport, u.sex, u.birth, u.place, u.phone \
          FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::bool[], $6::timestamptz[], $7::text[], \
            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], \
-           $16::text[], $17::text[], $18::bool[]) \
-           AS u(id, num, pid, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, ref, notes, rep) \
+           $16::text[], $17::text[], $18::int4[], $20::text[], $21::text[], $22::text[], $23::date[], $24::text[], \
+           $25::text[]) \
+           AS u(id, num, pid, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, ref, notes, earlier, \
+             name, passport, sex, birth, place, phone) \
          RETURNING *), \
          events AS ({}) \
          SELECT * FROM inserted",
@@ -211,12 +136,18 @@ pub async fn insert_cases(
     .bind::<Array<Text>, _>(text(|c| c.funding_scope.as_str().to_owned()))
     .bind::<Array<Nullable<Text>>, _>(opt(|c| c.external_reference.clone()))
     .bind::<Array<Nullable<Text>>, _>(opt(|c| c.notes.clone()))
-    .bind::<Array<Bool>, _>(repeat)
+    .bind::<Array<Int4>, _>(earlier)
     .bind::<SqlUuid, _>(source)
+    .bind::<Array<Text>, _>(&person.name)
+    .bind::<Array<Nullable<Text>>, _>(&person.passport)
+    .bind::<Array<Nullable<Text>>, _>(&person.sex)
+    .bind::<Array<Nullable<Date>>, _>(&person.birth)
+    .bind::<Array<Nullable<Text>>, _>(&person.place)
+    .bind::<Array<Nullable<Text>>, _>(&person.phone)
     .load(conn)
     .await?;
     // Each entry names its case, so the entries follow the returned rows.
-    let views = with_persons(conn, rows).await?;
+    let views = with_niks(conn, rows).await?;
     let created: Vec<Uuid> = views.iter().map(|v| v.id).collect();
     let after: Vec<String> = views.iter().map(to_json).collect::<QueryResult<_>>()?;
     insert_history(
@@ -230,27 +161,23 @@ pub async fn insert_cases(
     .await
 }
 
-/// Case views of freshly written rows, with their persons read in one query.
-async fn with_persons(
-    conn: &mut AsyncPgConnection,
-    rows: Vec<CaseRow>,
-) -> QueryResult<Vec<CaseView>> {
+/// Case views of freshly written rows, with their identities' NIKs read in one query.
+async fn with_niks(conn: &mut AsyncPgConnection, rows: Vec<CaseRow>) -> QueryResult<Vec<CaseView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.person_id).collect();
-    let persons: HashMap<Uuid, Person> = persons::table
+    let niks: HashMap<Uuid, Option<String>> = persons::table
         .filter(persons::id.eq_any(&ids))
-        .select(Person::as_select())
-        .load::<Person>(conn)
+        .select((persons::id, persons::nik))
+        .load::<(Uuid, Option<String>)>(conn)
         .await?
         .into_iter()
-        .map(|p| (p.id, p))
         .collect();
     rows.into_iter()
         .map(|row| {
-            let person = persons
+            let nik = niks
                 .get(&row.person_id)
                 .cloned()
                 .ok_or_else(|| missing(format!("person {} of case {}", row.person_id, row.id)))?;
-            Ok(CaseView::new(row, person))
+            Ok(CaseView::new(row, nik))
         })
         .collect()
 }
@@ -306,7 +233,19 @@ pub struct Update {
     pub new: ValidCase,
 }
 
-/// Applies changed records: persons, cases (version + 1) and `updated` history entries.
+impl Update {
+    /// Whether the record links the case to another identity: a changed NIK,
+    /// or, without a NIK, a changed passport number.
+    fn relinks(&self) -> bool {
+        let (old, new) = (&self.before.person, &self.new.person);
+        new.nik != old.nik || (new.nik.is_none() && new.passport_number != old.passport_number)
+    }
+}
+
+/// Applies changed records: cases (version + 1), with the returnee as
+/// recorded at each return, and `updated` history entries. A record whose NIK
+/// (or passport, without a NIK) changed is linked to that identity; the
+/// returns of every identity touched are recounted.
 pub async fn update_all(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
@@ -315,38 +254,44 @@ pub async fn update_all(
     if updates.is_empty() {
         return Ok(());
     }
-    let person_ids: Vec<Uuid> = updates.iter().map(|u| u.before.person.id).collect();
+    let relinked: Vec<usize> = (0..updates.len())
+        .filter(|i| updates[*i].relinks())
+        .collect();
+    let mut person_ids: Vec<Uuid> = updates.iter().map(|u| u.before.person.id).collect();
+    if !relinked.is_empty() {
+        let people: Vec<&super::input::ValidPerson> =
+            relinked.iter().map(|i| &updates[*i].new.person).collect();
+        let found = super::identity::resolve(conn, &people).await?;
+        for (i, id) in relinked.iter().zip(found) {
+            person_ids[*i] = id;
+        }
+    }
+    let old_ids: Vec<Uuid> = updates.iter().map(|u| u.before.person.id).collect();
+    let touched: Vec<Uuid> = old_ids.iter().chain(&person_ids).copied().collect();
+    let recount = !relinked.is_empty()
+        || updates
+            .iter()
+            .any(|u| u.new.arrived_at != u.before.arrived_at);
+    if recount {
+        super::identity::lock(conn, &touched).await?;
+    }
     let opt =
         |f: fn(&ValidCase) -> Option<String>| updates.iter().map(|u| f(&u.new)).collect::<Vec<_>>();
     let text = |f: fn(&ValidCase) -> String| updates.iter().map(|u| f(&u.new)).collect::<Vec<_>>();
-    diesel::sql_query(
-        "UPDATE persons p SET full_name = u.name, nik = u.nik, passport_number = u.passport, sex = u.sex, \
-           birth_date = u.birth, birth_place = u.place, phone = u.phone, updated_at = now() \
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[]) \
-           AS u(id, name, nik, passport, sex, birth, place, phone) \
-         WHERE p.id = u.id AND (p.full_name, p.nik, p.passport_number, p.sex, p.birth_date, p.birth_place, p.phone) \
-           IS DISTINCT FROM (u.name, u.nik, u.passport, u.sex, u.birth, u.place, u.phone)",
-    )
-    .bind::<Array<SqlUuid>, _>(&person_ids)
-    .bind::<Array<Text>, _>(text(|c| c.person.full_name.clone()))
-    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.nik.clone()))
-    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.passport_number.clone()))
-    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.sex.map(|s| s.as_str().to_owned())))
-    .bind::<Array<Nullable<diesel::sql_types::Date>>, _>(updates.iter().map(|u| u.new.person.birth_date).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.birth_place.clone()))
-    .bind::<Array<Nullable<Text>>, _>(opt(|c| c.person.phone.clone()))
-    .execute(conn)
-    .await?;
+    let person = PersonColumns::of(updates.iter().map(|u| &u.new));
     let ids: Vec<Uuid> = updates.iter().map(|u| u.before.id).collect();
     let rows: Vec<CaseRow> = diesel::sql_query(format!(
         "WITH updated AS (UPDATE cases c SET category = u.cat, trafficking_indicated = u.traf, arrived_at = u.arr, entry_point = u.ep, \
            country_left = u.cl, documents = string_to_array(u.docs, ','), origin_region = u.orig, \
            origin_province = split_part(u.orig, '.', 1), origin_address = u.addr, \
            needs = string_to_array(u.needs, ','), shelter = u.shel, handling_province = u.hp, funding_scope = u.fs, \
-           notes = u.notes, version = c.version + 1, updated_at = now() \
+           notes = u.notes, person_id = u.pid, full_name = u.name, passport_number = u.passport, sex = u.sex, \
+           birth_date = u.birth, birth_place = u.place, phone = u.phone, version = c.version + 1, updated_at = now() \
          FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], \
-           $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) \
-           AS u(id, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, notes) \
+           $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::uuid[], \
+           $16::text[], $17::text[], $18::text[], $19::date[], $20::text[], $21::text[]) \
+           AS u(id, cat, traf, arr, ep, cl, docs, orig, addr, needs, shel, hp, fs, notes, pid, name, passport, sex, \
+             birth, place, phone) \
          WHERE c.id = u.id \
          RETURNING c.*), \
          events AS ({}) \
@@ -367,9 +312,31 @@ pub async fn update_all(
     .bind::<Array<Text>, _>(text(|c| c.handling_province.to_string()))
     .bind::<Array<Text>, _>(text(|c| c.funding_scope.as_str().to_owned()))
     .bind::<Array<Nullable<Text>>, _>(opt(|c| c.notes.clone()))
+    .bind::<Array<SqlUuid>, _>(&person_ids)
+    .bind::<Array<Text>, _>(&person.name)
+    .bind::<Array<Nullable<Text>>, _>(&person.passport)
+    .bind::<Array<Nullable<Text>>, _>(&person.sex)
+    .bind::<Array<Nullable<Date>>, _>(&person.birth)
+    .bind::<Array<Nullable<Text>>, _>(&person.place)
+    .bind::<Array<Nullable<Text>>, _>(&person.phone)
     .load(conn)
     .await?;
-    let mut after: HashMap<Uuid, CaseView> = with_persons(conn, rows)
+    let rows = if recount {
+        super::identity::reconcile(conn, &touched, &[], &ids).await?;
+        for old in &old_ids {
+            if !person_ids.contains(old) {
+                super::identity::forget_if_unused(conn, *old).await?;
+            }
+        }
+        // The recount may have moved the flags of the rows just written.
+        diesel::QueryDsl::filter(cases::table, cases::id.eq_any(&ids))
+            .select(CaseRow::as_select())
+            .load(conn)
+            .await?
+    } else {
+        rows
+    };
+    let mut after: HashMap<Uuid, CaseView> = with_niks(conn, rows)
         .await?
         .into_iter()
         .map(|v| (v.id, v))

@@ -70,12 +70,13 @@ fn row(case: &CaseView, line: &mut Line) -> String {
 }
 
 /// The streamed CSV answer: every case of the list, a page of a thousand
-/// at a time, in the list's order.
+/// at a time, in the list's order; personal data masked unless `whole`.
 pub fn csv_response(
     pool: DbPool,
     scope: CaseScope,
     filter: CaseFilter,
     sort: CaseSort,
+    whole: bool,
 ) -> HttpResponse {
     csv::export("cases.csv", COLUMNS, move |cursor: Option<CaseCursor>| {
         let (pool, scope, filter) = (pool.clone(), scope.clone(), filter.clone());
@@ -85,7 +86,10 @@ pub fn csv_response(
                 queries::list(&mut conn, &scope, &filter, sort, cursor.as_ref(), CHUNK).await?;
             let mut line = Line::new();
             Ok(Page {
-                body: rows.iter().map(|c| row(c, &mut line)).collect(),
+                body: rows
+                    .iter()
+                    .map(|c| row(&c.clone().shown(whole), &mut line))
+                    .collect(),
                 next: if (rows.len() as i64) < CHUNK {
                     None
                 } else {

@@ -27,13 +27,14 @@ use crate::regions::RegionCode;
 use crate::state::AppState;
 
 /// The response for one case, with its `ETag`.
-pub fn case_response(status: StatusCode, case: &CaseView) -> HttpResponse {
+pub fn case_response(status: StatusCode, case: CaseView, caller: &Caller) -> HttpResponse {
+    let case = case.shown(caller.sees_personal_data());
     let mut builder = HttpResponse::build(status);
     builder.insert_header(("ETag", case.etag()));
     if status == StatusCode::CREATED {
         builder.insert_header(("Location", format!("/api/v1/cases/{}", case.id)));
     }
-    builder.json(case)
+    builder.json(&case)
 }
 
 /// Register a case.
@@ -96,7 +97,8 @@ pub async fn create_case(
             )
             .await?;
             if let Some(key) = &key {
-                let body = serde_json::to_value(&view).map_err(ApiError::internal)?;
+                let shown = view.clone().shown(caller.sees_personal_data());
+                let body = serde_json::to_value(&shown).map_err(ApiError::internal)?;
                 let location = format!("/api/v1/cases/{}", view.id);
                 idempotency::store(conn, caller.principal_id, key, 201, &body, Some(&location))
                     .await?;
@@ -105,7 +107,7 @@ pub async fn create_case(
         })
         .await?;
     Ok(match outcome {
-        Ok(view) => case_response(StatusCode::CREATED, &view),
+        Ok(view) => case_response(StatusCode::CREATED, view, &caller),
         Err(replay) => {
             let mut builder =
                 HttpResponse::build(StatusCode::from_u16(replay.status).unwrap_or(StatusCode::OK));
@@ -148,7 +150,7 @@ pub async fn get_case(
     let case = queries::find(&mut *state.pool.get().await?, &caller.case_scope(), *id)
         .await?
         .ok_or_else(not_found)?;
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(StatusCode::OK, case, &caller))
 }
 
 /// The answer for a case that does not exist or is outside the caller's scope.
@@ -278,6 +280,7 @@ pub async fn list_cases(
             caller.case_scope(),
             filter,
             sort,
+            caller.sees_personal_data(),
         ));
     }
     let limit = page_limit(query.limit, 50, 500)?;
@@ -304,6 +307,9 @@ pub async fn list_cases(
     )
     .await?;
     let mut page = Page::from_rows(rows, limit, |c| queries::cursor_after(c, sort));
+    if !caller.sees_personal_data() {
+        page.items = page.items.into_iter().map(CaseView::masked).collect();
+    }
     if query.with_total == Some(true) {
         page.total = Some(queries::count(&mut conn, &scope, &filter).await?);
     }
@@ -327,7 +333,6 @@ pub async fn list_cases(
     request_body = CasePatch,
     responses(
         (status = 200, description = "The changed case", body = CaseView, headers(("ETag" = String, description = "The new version"))),
-        (status = 409, description = "The NIK belongs to another person", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The case changed since that ETag", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -362,5 +367,5 @@ pub async fn update_case(
             Ok(after)
         })
         .await?;
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(StatusCode::OK, case, &caller))
 }

@@ -119,7 +119,7 @@ pub async fn transition_case(
             Ok(after)
         })
         .await?;
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(StatusCode::OK, case, &caller))
 }
 
 /// One entry of a case's history.
@@ -141,7 +141,10 @@ pub struct HistoryEvent {
     pub actor_name: Option<String>,
     /// Their agency.
     pub agency_id: Option<Uuid>,
-    /// `created`, `updated` or `status_changed`.
+    /// `created`, `updated`, `status_changed`, `repeat_return_changed` (recorded by the
+    /// system when an earlier return of the same person was recorded late, or
+    /// an identity changed), `identity_corrected`, `identity_merged`,
+    /// `identity_split` or `consent_recorded`.
     pub action: String,
     /// For status changes: from.
     pub from_status: Option<String>,
@@ -158,7 +161,8 @@ pub struct HistoryEvent {
 /// A case's history.
 ///
 /// Every change to the case, oldest first: who, which agency, when, what, and
-/// the case before and after.
+/// the case before and after (with personal data masked for callers who see
+/// it masked).
 #[utoipa::path(
     tag = "cases",
     operation_id = "list_case_history",
@@ -176,11 +180,18 @@ pub async fn list_case_history(
     queries::find(&mut conn, &caller.case_scope(), *id)
         .await?
         .ok_or_else(not_found)?;
-    let events: Vec<HistoryEvent> = case_history::table
+    let mut events: Vec<HistoryEvent> = case_history::table
         .filter(case_history::case_id.eq(*id))
         .order(case_history::id)
         .select(HistoryEvent::as_select())
         .load(&mut conn)
         .await?;
+    if !caller.sees_personal_data() {
+        for event in &mut events {
+            for snapshot in [&mut event.before, &mut event.after].into_iter().flatten() {
+                super::mask::case_json(snapshot);
+            }
+        }
+    }
     Ok(HttpResponse::Ok().json(events))
 }

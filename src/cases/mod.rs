@@ -7,8 +7,10 @@ pub mod bulk_sql;
 pub mod countries;
 pub mod export;
 pub mod handlers;
+pub mod identity;
 pub mod input;
 pub mod lifecycle;
+pub mod mask;
 pub mod model;
 pub mod nik;
 pub mod persons;
@@ -20,7 +22,7 @@ pub mod view;
 pub mod write_access;
 
 pub use status::CaseStatus;
-pub use view::{CaseView, Person};
+pub use view::{CaseView, Identity, Person};
 
 /// A new id for a case, a person or a history row's subject: a UUIDv7, whose
 /// leading bits are the creation time. Rows created together sit together in

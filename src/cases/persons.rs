@@ -3,6 +3,9 @@
 
 use actix_web::{HttpResponse, get, web};
 use diesel::prelude::*;
+use std::collections::HashMap;
+
+use chrono::Datelike;
 use diesel::sql_types::{Bool, Date, Float4, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
@@ -10,24 +13,45 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::handlers::not_found;
+use super::mask;
+use super::model::Sex;
 use super::queries::{self, CaseFilter, CaseSort};
-use super::view::{CaseView, Person};
+use super::view::{CaseView, Identity, ShownDate};
 use crate::access::{CaseScope, Operation};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::schema::persons;
+use crate::schema::{cases, persons};
 use crate::state::AppState;
 
-/// A person with every return the caller may see.
+/// A person: the identity behind one or more returns, with the returns the
+/// caller may see.
+///
+/// Of returns outside the caller's scope only their number is shown
+/// (`return_count`): nothing recorded at them — no name, phone, place,
+/// passport, case id, case number or agency.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "3f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", "nik": "6171015505900002", "passport_number": null,
+    "sex": "female", "birth_date": "1990-05-15", "masked": false, "return_count": 2, "cases": []
+}))]
 pub struct PersonWithCases {
-    /// The person.
-    #[serde(flatten)]
-    pub person: Person,
-    /// Their returns, newest first.
+    /// The identity's id, shared by all its returns.
+    pub id: Uuid,
+    /// The NIK that identifies the person (masked for callers who see personal data masked).
+    pub nik: Option<String>,
+    /// The passport number that identifies a person without a NIK (masked likewise).
+    pub passport_number: Option<String>,
+    /// Sex, as the NIK fixes it.
+    pub sex: Option<Sex>,
+    /// Birth date, as the NIK fixes it: `YYYY-MM-DD`, or `YYYY-**-**` masked.
+    #[schema(value_type = Option<String>)]
+    pub birth_date: Option<ShownDate>,
+    /// Whether the identity's fields are masked for this caller.
+    pub masked: bool,
+    /// How many returns the person has made, across the country.
+    pub return_count: i64,
+    /// Their returns the caller may see, newest first.
     pub cases: Vec<CaseView>,
-    /// How many times they have returned, in the caller's view.
-    pub return_count: usize,
 }
 
 /// The cases of `person` within `scope`, newest first.
@@ -43,11 +67,11 @@ async fn cases_of(
     queries::list(conn, scope, &filter, CaseSort::ArrivedDesc, None, 500).await
 }
 
-/// Get a person and all their returns.
+/// Get a person and their returns.
 ///
 /// A person is visible when at least one of their cases is; only the cases the
-/// caller may see are listed. More than one case means repeat returns, a
-/// warning sign of re-trafficking.
+/// caller may see are listed, and of the others only their number
+/// (`return_count`). More than one return is a warning sign of re-trafficking.
 #[utoipa::path(
     tag = "cases",
     operation_id = "get_person",
@@ -63,41 +87,66 @@ pub async fn get_person(
     caller.require(Operation::ReadCases)?;
     let mut conn = state.pool.get().await?;
     let cases = cases_of(&mut conn, &caller.case_scope(), *id).await?;
-    let Some(first) = <[CaseView]>::first(&cases) else {
+    if cases.is_empty() {
         return Err(ApiError::not_found(
             "there is no such person, or none of their cases is yours to see",
         ));
+    }
+    let identity: Identity = persons::table
+        .find(*id)
+        .select(Identity::as_select())
+        .first(&mut conn)
+        .await?;
+    let return_count: i64 = cases::table
+        .filter(cases::person_id.eq(*id))
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    let whole = caller.sees_personal_data();
+    let mut person = PersonWithCases {
+        id: identity.id,
+        nik: identity.nik,
+        passport_number: identity.passport_number,
+        sex: identity.sex,
+        birth_date: identity.birth_date.map(ShownDate::Whole),
+        masked: false,
+        return_count,
+        cases: cases.into_iter().map(|c| c.shown(whole)).collect(),
     };
-    let person = first.person.clone();
-    Ok(HttpResponse::Ok().json(PersonWithCases {
-        person,
-        return_count: cases.len(),
-        cases,
-    }))
+    if !whole {
+        person.nik = person.nik.as_deref().map(mask::nik);
+        person.passport_number = person.passport_number.as_deref().map(mask::passport);
+        person.birth_date = person.birth_date.map(|d| match d {
+            ShownDate::Whole(d) => ShownDate::Masked(d.year()),
+            masked => masked,
+        });
+        person.masked = true;
+    }
+    Ok(HttpResponse::Ok().json(person))
 }
 
-/// Why a person may be the same as the case's person.
+/// Why another identity may be the same person as the case's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchReason {
-    /// The same NIK.
-    SameNik,
-    /// The same passport or SPLP number.
+    /// One of its returns held the same passport or SPLP number.
     SamePassport,
-    /// A similar name and the same birth date.
+    /// One of its returns has a similar name and the same birth date.
     SimilarNameAndBirthDate,
 }
 
-/// A possible duplicate.
+/// Another identity that may be the same person, seen through the returns the
+/// caller may see.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonMatch {
-    /// The other person.
-    pub person: Person,
-    /// Why they match.
+    /// The other identity: merge it with `POST /api/v1/persons/{id}/merge` when
+    /// it is the same person.
+    pub person_id: Uuid,
+    /// Why it matches, judged on the returns the caller may see.
     pub reasons: Vec<MatchReason>,
-    /// Trigram similarity of the names, 0 to 1.
+    /// The best trigram similarity of a name, 0 to 1.
     pub name_similarity: f32,
-    /// Their cases the caller may see.
+    /// Its returns the caller may see that match.
     pub case_ids: Vec<Uuid>,
 }
 
@@ -105,8 +154,6 @@ pub struct PersonMatch {
 struct Candidate {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    #[diesel(sql_type = Bool)]
-    same_nik: bool,
     #[diesel(sql_type = Bool)]
     same_passport: bool,
     #[diesel(sql_type = Bool)]
@@ -117,10 +164,11 @@ struct Candidate {
 
 /// Possible duplicates of a case's person.
 ///
-/// Other persons with the same NIK or passport number, or with a similar name
-/// (trigram similarity, tolerating spelling variants) and the same birth date,
-/// who have at least one case the caller may see. Merging is a decision for a
-/// person; this only points.
+/// Other identities with a return the caller may see that held the same
+/// passport number, or that has a similar name (trigram similarity, tolerating
+/// spelling variants) and the same birth date. Only returns in the caller's
+/// scope are compared, so a match never tells anything about a return outside
+/// it. Merging is a decision for a person; this only points.
 #[utoipa::path(
     tag = "cases",
     operation_id = "list_case_matches",
@@ -142,48 +190,58 @@ pub async fn list_case_matches(
     let p = &case.person;
     let candidates: Vec<Candidate> = diesel::sql_query(
         "SELECT id, \
-           coalesce(nik = $2, false) AS same_nik, \
-           coalesce(passport_number = $3, false) AS same_passport, \
-           coalesce(birth_date = $4 AND full_name % $5, false) AS similar_and_same_birth, \
-           similarity(full_name, $5) AS similarity \
-         FROM persons \
-         WHERE id <> $1 AND (nik = $2 OR passport_number = $3 OR (birth_date = $4 AND full_name % $5)) \
-         ORDER BY same_nik DESC, same_passport DESC, similarity DESC LIMIT 50",
+           coalesce(passport_number = $2, false) AS same_passport, \
+           coalesce(birth_date = $3 AND full_name % $4, false) AS similar_and_same_birth, \
+           similarity(full_name, $4) AS similarity \
+         FROM cases \
+         WHERE person_id <> $1 AND (passport_number = $2 OR (birth_date = $3 AND full_name % $4)) \
+         ORDER BY same_passport DESC, similarity DESC LIMIT 500",
     )
     .bind::<SqlUuid, _>(p.id)
-    .bind::<Nullable<Text>, _>(&p.nik)
     .bind::<Nullable<Text>, _>(&p.passport_number)
-    .bind::<Nullable<Date>, _>(p.birth_date)
+    .bind::<Nullable<Date>, _>(p.birth_date.and_then(|d| d.whole()))
     .bind::<Text, _>(&p.full_name)
     .load(&mut conn)
     .await?;
-    let mut matches = Vec::new();
+    // Only the candidates the caller may see count; the others are dropped
+    // before anything about them is judged.
+    let ids: Vec<Uuid> = candidates.iter().map(|c| c.id).collect();
+    let visible: HashMap<Uuid, Uuid> = queries::find_many(&mut conn, &scope, &ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.person.id))
+        .collect();
+    let mut matches: Vec<PersonMatch> = Vec::new();
     for candidate in candidates {
-        let visible = cases_of(&mut conn, &scope, candidate.id).await?;
-        if visible.is_empty() {
+        let Some(person_id) = visible.get(&candidate.id).copied() else {
             continue;
+        };
+        let at = match matches.iter().position(|m| m.person_id == person_id) {
+            Some(at) => at,
+            None => {
+                matches.push(PersonMatch {
+                    person_id,
+                    reasons: Vec::new(),
+                    name_similarity: 0.0,
+                    case_ids: Vec::new(),
+                });
+                matches.len() - 1
+            }
+        };
+        let m = &mut matches[at];
+        if candidate.same_passport && !m.reasons.contains(&MatchReason::SamePassport) {
+            m.reasons.push(MatchReason::SamePassport);
         }
-        let mut reasons = Vec::new();
-        if candidate.same_nik {
-            reasons.push(MatchReason::SameNik);
+        if candidate.similar_and_same_birth
+            && !m.reasons.contains(&MatchReason::SimilarNameAndBirthDate)
+        {
+            m.reasons.push(MatchReason::SimilarNameAndBirthDate);
         }
-        if candidate.same_passport {
-            reasons.push(MatchReason::SamePassport);
-        }
-        if candidate.similar_and_same_birth {
-            reasons.push(MatchReason::SimilarNameAndBirthDate);
-        }
-        let person: Person = persons::table
-            .find(candidate.id)
-            .select(Person::as_select())
-            .first(&mut conn)
-            .await?;
-        matches.push(PersonMatch {
-            person,
-            reasons,
-            name_similarity: candidate.similarity,
-            case_ids: visible.iter().map(|c| c.id).collect(),
-        });
+        m.name_similarity = m.name_similarity.max(candidate.similarity);
+        m.case_ids.push(candidate.id);
+    }
+    for m in &mut matches {
+        m.reasons.sort_by_key(|r| *r as u8);
     }
     Ok(HttpResponse::Ok().json(matches))
 }

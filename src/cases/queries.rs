@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::model::{CaseCategory, EntryPoint, FundingScope};
 use super::status::CaseStatus;
-use super::view::{CaseRow, CaseTransfer, CaseView, Person};
+use super::view::{CaseRow, CaseTransfer, CaseView};
 use crate::access::CaseScope;
 use crate::schema::{cases, persons, transfer_cases, transfers};
 
@@ -33,10 +33,10 @@ fn joined() -> _ {
 type ActiveTransfer = (transfers::id, transfers::reference, transfers::status);
 type Selection = (
     diesel::dsl::AsSelect<CaseRow, Pg>,
-    diesel::dsl::AsSelect<Person, Pg>,
+    persons::nik,
     diesel::dsl::Nullable<ActiveTransfer>,
 );
-type Row = (CaseRow, Person, Option<CaseTransfer>);
+type Row = (CaseRow, Option<String>, Option<CaseTransfer>);
 type Boxed<'a> = diesel::helper_types::IntoBoxed<'a, diesel::dsl::Select<joined, Selection>, Pg>;
 
 /// The joined rows of a case query.
@@ -44,15 +44,15 @@ fn base<'a>() -> Boxed<'a> {
     joined()
         .select((
             CaseRow::as_select(),
-            Person::as_select(),
+            persons::nik,
             (transfers::id, transfers::reference, transfers::status).nullable(),
         ))
         .into_boxed()
 }
 
 /// A joined row as the API shows it.
-fn view((case, person, transfer): Row) -> CaseView {
-    let mut view = CaseView::new(case, person);
+fn view((case, nik, transfer): Row) -> CaseView {
+    let mut view = CaseView::new(case, nik);
     view.transfer = transfer;
     view
 }
@@ -253,22 +253,21 @@ fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
                 .replace(['\\', '%'], "")
                 .replace('_', "\\_")
         );
-        // The matching case ids are gathered first (an InitPlan using the persons'
-        // trigram, NIK and passport indexes and the case-number index), so that the
-        // OR across two tables never turns into a scan of every case.
+        // The matching case ids are gathered first (an InitPlan using the cases'
+        // name trigram, passport and case-number indexes and the identities' NIK
+        // index), so that the OR never turns into a scan of every case.
         q = q.filter(
             sql::<Bool>(
-                "cases.id = ANY(ARRAY(SELECT c.id FROM cases c WHERE c.person_id IN (SELECT p.id FROM persons p \
-                 WHERE p.full_name % ",
+                "cases.id = ANY(ARRAY(SELECT c.id FROM cases c WHERE c.full_name % ",
             )
             .bind::<Text, _>(text.clone())
-            .sql(" OR p.full_name ILIKE ")
+            .sql(" OR c.full_name ILIKE ")
             .bind::<Text, _>(like)
-            .sql(" OR p.nik = ")
-            .bind::<Text, _>(compact.clone())
-            .sql(" OR p.passport_number = ")
+            .sql(" UNION SELECT c.id FROM cases c WHERE c.passport_number = ")
             .bind::<Text, _>(compact.to_uppercase())
-            .sql(") UNION SELECT c.id FROM cases c WHERE c.case_number LIKE ")
+            .sql(" UNION SELECT c.id FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.nik = ")
+            .bind::<Text, _>(compact.clone())
+            .sql(" UNION SELECT c.id FROM cases c WHERE c.case_number LIKE ")
             .bind::<Text, _>(prefix)
             .sql("))"),
         );
@@ -291,8 +290,8 @@ pub async fn list(
         CaseSort::ArrivedAsc => ("cases.arrived_at", false),
         CaseSort::CreatedDesc => ("cases.created_at", true),
         CaseSort::CreatedAsc => ("cases.created_at", false),
-        CaseSort::NameAsc => ("persons.full_name", false),
-        CaseSort::NameDesc => ("persons.full_name", true),
+        CaseSort::NameAsc => ("cases.full_name", false),
+        CaseSort::NameDesc => ("cases.full_name", true),
     };
     if let Some(c) = cursor {
         let op = if descending { "<" } else { ">" };
@@ -321,8 +320,8 @@ pub async fn list(
         CaseSort::ArrivedAsc => q.order((cases::arrived_at.asc(), cases::id.asc())),
         CaseSort::CreatedDesc => q.order((cases::created_at.desc(), cases::id.desc())),
         CaseSort::CreatedAsc => q.order((cases::created_at.asc(), cases::id.asc())),
-        CaseSort::NameAsc => q.order((persons::full_name.asc(), cases::id.asc())),
-        CaseSort::NameDesc => q.order((persons::full_name.desc(), cases::id.desc())),
+        CaseSort::NameAsc => q.order((cases::full_name.asc(), cases::id.asc())),
+        CaseSort::NameDesc => q.order((cases::full_name.desc(), cases::id.desc())),
     };
     let rows: Vec<Row> = crate::db::limit::literal_limit(q, limit).load(conn).await?;
     Ok(rows.into_iter().map(view).collect())

@@ -8,11 +8,12 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::input::{ValidCase, ValidPerson};
+use super::identity;
+use super::input::ValidCase;
 use super::status::CaseStatus;
-use super::view::{CaseRow, CaseView, Person};
+use super::view::{CaseRow, CaseView};
 use crate::audit::Actor;
-use crate::schema::{case_history, case_number_counters, cases, persons};
+use crate::schema::{case_history, case_number_counters, cases};
 
 /// What a history entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,14 @@ pub enum HistoryAction {
     Updated,
     /// The status changed.
     StatusChanged,
+    /// The case was linked to another identity (a wrong NIK or passport corrected).
+    IdentityCorrected,
+    /// The case's identity was merged with another found to be the same person.
+    IdentityMerged,
+    /// The case was split from its identity into a new one.
+    IdentitySplit,
+    /// The returnee's consent to share their data was recorded.
+    ConsentRecorded,
 }
 
 impl HistoryAction {
@@ -31,6 +40,10 @@ impl HistoryAction {
             Self::Created => "created",
             Self::Updated => "updated",
             Self::StatusChanged => "status_changed",
+            Self::IdentityCorrected => "identity_corrected",
+            Self::IdentityMerged => "identity_merged",
+            Self::IdentitySplit => "identity_split",
+            Self::ConsentRecorded => "consent_recorded",
         }
     }
 }
@@ -83,86 +96,6 @@ pub fn snapshot<T: Serialize>(value: &T) -> Option<serde_json::Value> {
     serde_json::to_value(value).ok()
 }
 
-/// Finds the person a new case belongs to — by NIK, else by passport — or
-/// records a new one. Returns the person's id and whether they returned before.
-pub async fn resolve_person(
-    conn: &mut AsyncPgConnection,
-    person: &ValidPerson,
-) -> QueryResult<(Uuid, bool)> {
-    let existing: Option<Uuid> = match (&person.nik, &person.passport_number) {
-        (Some(nik), _) => persons::table
-            .filter(persons::nik.eq(nik))
-            .select(persons::id)
-            .first(conn)
-            .await
-            .optional()?,
-        (None, Some(passport)) => persons::table
-            .filter(persons::passport_number.eq(passport))
-            .order(persons::created_at.desc())
-            .select(persons::id)
-            .first(conn)
-            .await
-            .optional()?,
-        (None, None) => None,
-    };
-    if let Some(id) = existing {
-        fill_missing_identity(conn, id, person).await?;
-        let returned_before: bool = diesel::select(diesel::dsl::exists(
-            cases::table.filter(cases::person_id.eq(id)),
-        ))
-        .get_result(conn)
-        .await?;
-        return Ok((id, returned_before));
-    }
-    let inserted: Option<Uuid> = diesel::insert_into(persons::table)
-        .values((
-            persons::id.eq(super::new_id()),
-            persons::full_name.eq(&person.full_name),
-            persons::nik.eq(&person.nik),
-            persons::passport_number.eq(&person.passport_number),
-            persons::sex.eq(person.sex.map(|s| s.as_str())),
-            persons::birth_date.eq(person.birth_date),
-            persons::birth_place.eq(&person.birth_place),
-            persons::phone.eq(&person.phone),
-        ))
-        .on_conflict_do_nothing()
-        .returning(persons::id)
-        .get_result(conn)
-        .await
-        .optional()?;
-    match inserted {
-        Some(id) => Ok((id, false)),
-        // Another request recorded the same NIK a moment ago: link to it.
-        None => Box::pin(resolve_person(conn, person)).await,
-    }
-}
-
-/// Adds identity details a person record lacks (never overwrites what is there).
-async fn fill_missing_identity(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    person: &ValidPerson,
-) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE persons SET \
-           passport_number = COALESCE(passport_number, $2), sex = COALESCE(sex, $3), \
-           birth_date = COALESCE(birth_date, $4), birth_place = COALESCE(birth_place, $5), \
-           phone = COALESCE($6, phone), updated_at = now() \
-         WHERE id = $1 AND (passport_number IS NULL AND $2 IS NOT NULL OR sex IS NULL AND $3 IS NOT NULL \
-           OR birth_date IS NULL AND $4 IS NOT NULL OR birth_place IS NULL AND $5 IS NOT NULL \
-           OR $6 IS NOT NULL AND phone IS DISTINCT FROM $6)",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(id)
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&person.passport_number)
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(person.sex.map(|s| s.as_str()))
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Date>, _>(person.birth_date)
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&person.birth_place)
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&person.phone)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
 /// Hands out `count` case numbers for `year`: `PLG-<year>-<serial>`.
 pub async fn next_case_numbers(
     conn: &mut AsyncPgConnection,
@@ -197,43 +130,63 @@ pub async fn insert_case(
     source_agency: Uuid,
     case: &ValidCase,
 ) -> QueryResult<CaseView> {
-    let (person_id, returned_before) = resolve_person(conn, &case.person).await?;
+    let person_id = identity::resolve(conn, &[&case.person]).await?[0];
+    identity::lock(conn, &[person_id]).await?;
+    let id = super::new_id();
+    let earlier = identity::reconcile(
+        conn,
+        &[person_id],
+        &[identity::Return {
+            case_id: id,
+            person_id,
+            arrived_at: case.arrived_at,
+        }],
+        &[],
+    )
+    .await?[&id];
     let number = next_case_numbers(conn, case.arrived_at.year(), 1)
         .await?
         .remove(0);
+    let p = &case.person;
     let row: CaseRow = diesel::insert_into(cases::table)
         .values((
-            cases::id.eq(super::new_id()),
-            cases::case_number.eq(number),
-            cases::person_id.eq(person_id),
-            cases::category.eq(case.category),
-            cases::trafficking_indicated.eq(case.trafficking_indicated),
-            cases::arrived_at.eq(case.arrived_at),
-            cases::entry_point.eq(case.entry_point),
-            cases::country_left.eq(&case.country_left),
-            cases::documents.eq(&case.documents),
-            cases::origin_region.eq(case.origin_region.as_str()),
-            cases::origin_province.eq(case.origin_region.province().as_str().to_owned()),
-            cases::origin_address.eq(&case.origin_address),
-            cases::needs.eq(&case.needs),
-            cases::shelter.eq(&case.shelter),
-            cases::status.eq(CaseStatus::Registered),
-            cases::handling_province.eq(case.handling_province.as_str()),
-            cases::funding_scope.eq(case.funding_scope),
-            cases::source_agency_id.eq(source_agency),
-            cases::external_reference.eq(&case.external_reference),
-            cases::notes.eq(&case.notes),
-            cases::repeat_return.eq(returned_before),
+            (
+                cases::id.eq(id),
+                cases::case_number.eq(number),
+                cases::person_id.eq(person_id),
+                cases::category.eq(case.category),
+                cases::trafficking_indicated.eq(case.trafficking_indicated),
+                cases::arrived_at.eq(case.arrived_at),
+                cases::entry_point.eq(case.entry_point),
+                cases::country_left.eq(&case.country_left),
+                cases::documents.eq(&case.documents),
+                cases::origin_region.eq(case.origin_region.as_str()),
+                cases::origin_province.eq(case.origin_region.province().as_str().to_owned()),
+                cases::origin_address.eq(&case.origin_address),
+                cases::needs.eq(&case.needs),
+                cases::shelter.eq(&case.shelter),
+                cases::status.eq(CaseStatus::Registered),
+                cases::handling_province.eq(case.handling_province.as_str()),
+            ),
+            (
+                cases::funding_scope.eq(case.funding_scope),
+                cases::source_agency_id.eq(source_agency),
+                cases::external_reference.eq(&case.external_reference),
+                cases::notes.eq(&case.notes),
+                cases::repeat_return.eq(earlier > 0),
+                cases::earlier_returns.eq(earlier),
+                cases::full_name.eq(&p.full_name),
+                cases::passport_number.eq(&p.passport_number),
+                cases::sex.eq(p.sex.map(|s| s.as_str())),
+                cases::birth_date.eq(p.birth_date),
+                cases::birth_place.eq(&p.birth_place),
+                cases::phone.eq(&p.phone),
+            ),
         ))
         .returning(CaseRow::as_returning())
         .get_result(conn)
         .await?;
-    let person: Person = persons::table
-        .find(person_id)
-        .select(Person::as_select())
-        .first(conn)
-        .await?;
-    let view = CaseView::new(row, person);
+    let view = CaseView::new(row, p.nik.clone());
     record_history(
         conn,
         actor,

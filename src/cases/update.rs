@@ -7,14 +7,15 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::input::{CaseInput, PersonInput, ValidCase};
+use super::identity;
+use super::input::{CaseInput, PersonInput, ValidCase, ValidPerson};
 use super::model::{CaseCategory, DocumentKind, EntryPoint, Need, Sex};
 use super::store::{HistoryAction, HistoryEntry, record_history, snapshot};
-use super::view::{CaseView, Person};
+use super::view::{CaseRow, CaseView};
 use crate::audit::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::http::patch::double_option;
-use crate::schema::{cases, persons};
+use crate::schema::cases;
 
 /// Changes to the person; absent fields stay, `null` clears.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -95,7 +96,7 @@ fn as_input(case: &CaseView) -> CaseInput {
             nik: p.nik.clone(),
             passport_number: p.passport_number.clone(),
             sex: p.sex,
-            birth_date: p.birth_date,
+            birth_date: p.birth_date.and_then(|d| d.whole()),
             birth_place: p.birth_place.clone(),
             phone: p.phone.clone(),
         },
@@ -171,57 +172,7 @@ pub async fn apply_patch(
     let valid: ValidCase = overlay(as_input(before), patch)
         .validate(Utc::now(), None)
         .map_err(ApiError::validation)?;
-    let p = &valid.person;
-    if let Some(nik) = &p.nik {
-        let owner: Option<uuid::Uuid> = persons::table
-            .filter(persons::nik.eq(nik).and(persons::id.ne(before.person.id)))
-            .select(persons::id)
-            .first(conn)
-            .await
-            .optional()?;
-        if let Some(owner) = owner {
-            return Err(ApiError::conflict(format!(
-                "NIK {nik} belongs to another person ({owner}); this case cannot take it"
-            ))
-            .with_extension("person_id", serde_json::json!(owner)));
-        }
-    }
-    let person: Person = diesel::update(persons::table.find(before.person.id))
-        .set((
-            persons::full_name.eq(&p.full_name),
-            persons::nik.eq(&p.nik),
-            persons::passport_number.eq(&p.passport_number),
-            persons::sex.eq(p.sex.map(|s| s.as_str())),
-            persons::birth_date.eq(p.birth_date),
-            persons::birth_place.eq(&p.birth_place),
-            persons::phone.eq(&p.phone),
-            persons::updated_at.eq(Utc::now()),
-        ))
-        .returning(Person::as_returning())
-        .get_result(conn)
-        .await?;
-    let row = diesel::update(cases::table.find(before.id))
-        .set((
-            cases::category.eq(valid.category),
-            cases::trafficking_indicated.eq(valid.trafficking_indicated),
-            cases::arrived_at.eq(valid.arrived_at),
-            cases::entry_point.eq(valid.entry_point),
-            cases::country_left.eq(&valid.country_left),
-            cases::documents.eq(&valid.documents),
-            cases::origin_region.eq(valid.origin_region.as_str()),
-            cases::origin_province.eq(valid.origin_region.province().as_str().to_owned()),
-            cases::origin_address.eq(&valid.origin_address),
-            cases::needs.eq(&valid.needs),
-            cases::shelter.eq(&valid.shelter),
-            cases::funding_scope.eq(valid.funding_scope),
-            cases::notes.eq(&valid.notes),
-            cases::version.eq(cases::version + 1),
-            cases::updated_at.eq(Utc::now()),
-        ))
-        .returning(super::view::CaseRow::as_returning())
-        .get_result(conn)
-        .await?;
-    let after = CaseView::new(row, person);
+    let after = write_case(conn, before, &valid).await?;
     record_history(
         conn,
         actor,
@@ -237,5 +188,77 @@ pub async fn apply_patch(
     )
     .await?;
     crate::events::case_changed(conn, after.id, "updated").await?;
+    Ok(after)
+}
+
+/// Whether `new` links to another identity than the case's: a changed NIK,
+/// or, without a NIK, a changed passport number.
+fn identity_key_changed(before: &CaseView, new: &ValidPerson) -> bool {
+    new.nik != before.person.nik
+        || (new.nik.is_none() && new.passport_number != before.person.passport_number)
+}
+
+/// Writes a validated case over a locked one: its own fields and the
+/// returnee as recorded at this return, never another case's. A changed NIK
+/// (or passport without a NIK) links the case to that identity; the repeat
+/// flags of both identities' returns are recounted. Returns the case after,
+/// version + 1.
+pub async fn write_case(
+    conn: &mut AsyncPgConnection,
+    before: &CaseView,
+    valid: &ValidCase,
+) -> QueryResult<CaseView> {
+    let p = &valid.person;
+    let old_identity = before.person.id;
+    let identity = if identity_key_changed(before, p) {
+        identity::resolve(conn, &[p]).await?[0]
+    } else {
+        old_identity
+    };
+    identity::lock(conn, &[old_identity, identity]).await?;
+    diesel::update(cases::table.find(before.id))
+        .set((
+            (
+                cases::category.eq(valid.category),
+                cases::trafficking_indicated.eq(valid.trafficking_indicated),
+                cases::arrived_at.eq(valid.arrived_at),
+                cases::entry_point.eq(valid.entry_point),
+                cases::country_left.eq(&valid.country_left),
+                cases::documents.eq(&valid.documents),
+                cases::origin_region.eq(valid.origin_region.as_str()),
+                cases::origin_province.eq(valid.origin_region.province().as_str().to_owned()),
+                cases::origin_address.eq(&valid.origin_address),
+                cases::needs.eq(&valid.needs),
+                cases::shelter.eq(&valid.shelter),
+                cases::funding_scope.eq(valid.funding_scope),
+                cases::notes.eq(&valid.notes),
+                cases::version.eq(cases::version + 1),
+                cases::updated_at.eq(Utc::now()),
+            ),
+            (
+                cases::person_id.eq(identity),
+                cases::full_name.eq(&p.full_name),
+                cases::passport_number.eq(&p.passport_number),
+                cases::sex.eq(p.sex.map(|s| s.as_str())),
+                cases::birth_date.eq(p.birth_date),
+                cases::birth_place.eq(&p.birth_place),
+                cases::phone.eq(&p.phone),
+            ),
+        ))
+        .execute(conn)
+        .await?;
+    if identity != old_identity || valid.arrived_at != before.arrived_at {
+        identity::reconcile(conn, &[old_identity, identity], &[], &[before.id]).await?;
+    }
+    if identity != old_identity {
+        identity::forget_if_unused(conn, old_identity).await?;
+    }
+    let row: CaseRow = cases::table
+        .find(before.id)
+        .select(CaseRow::as_select())
+        .first(conn)
+        .await?;
+    let mut after = CaseView::new(row, p.nik.clone());
+    after.transfer = before.transfer.clone();
     Ok(after)
 }

@@ -10,35 +10,96 @@ use super::model::{CaseCategory, DocumentKind, EntryPoint, FundingScope, Need, S
 use super::status::CaseStatus;
 use crate::schema::{cases, persons};
 
-/// A person: the identity behind one or more returns.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, ToSchema)]
+/// A person as stored: the identity that links returns (the NIK, or a
+/// passport number when there is no NIK) and what the NIK fixes. Everything
+/// else about the returnee belongs to each case, as its agency recorded it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = persons)]
+pub struct Identity {
+    /// The identity's id.
+    pub id: Uuid,
+    /// NIK, 16 digits.
+    pub nik: Option<String>,
+    /// The passport number that links returns of an identity without a NIK.
+    pub passport_number: Option<String>,
+    /// Sex, as the NIK fixes it.
+    pub sex: Option<Sex>,
+    /// Birth date, as the NIK fixes it.
+    pub birth_date: Option<NaiveDate>,
+    /// When the identity was first recorded.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A birth date as shown: whole (`1990-05-15`) or masked to its year (`1990-**-**`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownDate {
+    /// The whole date.
+    Whole(NaiveDate),
+    /// Only the year.
+    Masked(i32),
+}
+
+impl ShownDate {
+    /// The whole date, when it is shown whole.
+    pub fn whole(self) -> Option<NaiveDate> {
+        match self {
+            Self::Whole(d) => Some(d),
+            Self::Masked(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ShownDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Whole(d) => write!(f, "{d}"),
+            Self::Masked(year) => write!(f, "{year:04}-**-**"),
+        }
+    }
+}
+
+impl Serialize for ShownDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The returnee as recorded at this return, by the agency handling it.
+///
+/// `id` is the person's identity, shared by every return of the same NIK (or
+/// passport without a NIK); the other fields belong to this case alone.
+/// Callers whose role does not handle the person (see the access policy's
+/// `cases.read_personal_data`) get `nik`, `passport_number`, `phone`,
+/// `birth_date` and `birth_place` masked (`6171********0002`, `1990-**-**`),
+/// and `masked: true`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "3f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", "full_name": "Siti Nurhaliza", "nik": "6171015505900002",
     "passport_number": "C1234567", "sex": "female", "birth_date": "1990-05-15", "birth_place": "Pontianak",
-    "phone": "+6281234567890", "created_at": "2019-03-14T09:31:00Z", "updated_at": "2019-03-14T09:31:00Z"
+    "phone": "+6281234567890", "masked": false
 }))]
 pub struct Person {
-    /// The person's id.
+    /// The person's identity: the same for every return of the same NIK (or passport without a NIK).
     pub id: Uuid,
-    /// Full name.
+    /// Full name as spelled at this return.
     pub full_name: String,
-    /// NIK, 16 digits.
+    /// NIK, 16 digits (masked: the regency code and the last four digits).
     pub nik: Option<String>,
-    /// Passport or SPLP number.
+    /// Passport or SPLP number held at this return.
     pub passport_number: Option<String>,
     /// Sex.
     pub sex: Option<Sex>,
-    /// Birth date.
-    pub birth_date: Option<NaiveDate>,
+    /// Birth date, `YYYY-MM-DD`; masked, `YYYY-**-**`.
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{4}-([0-9]{2}-[0-9]{2}|\*\*-\*\*)$")]
+    pub birth_date: Option<ShownDate>,
     /// Place of birth.
     pub birth_place: Option<String>,
     /// Telephone.
     pub phone: Option<String>,
-    /// When the person was first recorded.
-    pub created_at: DateTime<Utc>,
-    /// When the identity last changed.
-    pub updated_at: DateTime<Utc>,
+    /// Whether the sensitive fields are masked for this caller.
+    pub masked: bool,
 }
 
 /// A case as stored.
@@ -93,6 +154,20 @@ pub struct CaseRow {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Name as spelled at this return.
+    pub full_name: String,
+    /// Passport held at this return.
+    pub passport_number: Option<String>,
+    /// Sex as stated.
+    pub sex: Option<Sex>,
+    /// Birth date as stated.
+    pub birth_date: Option<NaiveDate>,
+    /// Place of birth as stated.
+    pub birth_place: Option<String>,
+    /// Telephone at this return.
+    pub phone: Option<String>,
+    /// Returns of the same identity that arrived earlier.
+    pub earlier_returns: i32,
 }
 
 /// The transfer a case is in.
@@ -109,23 +184,22 @@ pub struct CaseTransfer {
 /// One return of one person: the case as answered by the API.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "8e2f0a4b-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "case_number": "KB-2019-000042",
+    "id": "8e2f0a4b-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "case_number": "PLG-2019-000042",
     "person": {"id": "3f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", "full_name": "Siti Nurhaliza",
                "nik": "6171015505900002", "passport_number": null, "sex": "female", "birth_date": "1990-05-15",
-               "birth_place": null, "phone": null,
-               "created_at": "2019-03-14T09:31:00Z", "updated_at": "2019-03-14T09:31:00Z"},
+               "birth_place": null, "phone": null, "masked": false},
     "category": "trafficking_victim", "trafficking_indicated": true, "arrived_at": "2019-03-14T09:30:00Z",
     "entry_point": "plbn_entikong", "country_left": "MY", "documents": ["splp"], "origin_region": "61.71",
     "origin_province": "61", "origin_address": "Jl. Tanjungpura, Pontianak", "needs": ["psychosocial"],
     "shelter": "RPTC Pontianak", "status": "sheltered", "handling_province": "61", "funding_scope": "apbd_shared",
     "source_agency_id": "5c1d2f9e-8f43-4f59-9a3e-5d1c2b7a9e11", "external_reference": "BP3TKI-PTK-2019-00042",
-    "notes": null, "repeat_return": false, "transfer": null, "version": 3,
+    "notes": null, "repeat_return": false, "earlier_returns": 0, "transfer": null, "version": 3,
     "created_at": "2019-03-14T09:31:00Z", "updated_at": "2019-03-15T02:00:00Z"
 }))]
 pub struct CaseView {
     /// The case's id.
     pub id: Uuid,
-    /// Human-readable number, unique per year: `KB-<year>-<serial>`.
+    /// Human-readable number, unique per year: `PLG-<year>-<serial>`.
     pub case_number: String,
     /// Who returns.
     pub person: Person,
@@ -163,8 +237,15 @@ pub struct CaseView {
     pub external_reference: Option<String>,
     /// Notes.
     pub notes: Option<String>,
-    /// Whether this person had returned before (a warning sign of re-trafficking).
+    /// Whether this person had returned before this arrival (a warning sign of
+    /// re-trafficking). The first return of an identity is the one with the
+    /// earliest arrival, whoever recorded it and wherever it is handled; when an
+    /// earlier arrival is recorded late, the flag moves, with a
+    /// `repeat_return_changed` history entry and change event.
     pub repeat_return: bool,
+    /// How many returns of the same identity arrived before this one, across
+    /// the country. Nothing else about those returns is shown outside their scope.
+    pub earlier_returns: i32,
     /// The active transfer the case is in, if any.
     pub transfer: Option<CaseTransfer>,
     /// Version; the `ETag` is `"<version>"`. Send it as `If-Match` to update.
@@ -176,12 +257,22 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    /// Joins a case row with its person.
-    pub fn new(case: CaseRow, person: Person) -> Self {
+    /// A case row with its identity's NIK, as the API shows it (whole).
+    pub fn new(case: CaseRow, nik: Option<String>) -> Self {
         Self {
             id: case.id,
             case_number: case.case_number,
-            person,
+            person: Person {
+                id: case.person_id,
+                full_name: case.full_name,
+                nik,
+                passport_number: case.passport_number,
+                sex: case.sex,
+                birth_date: case.birth_date.map(ShownDate::Whole),
+                birth_place: case.birth_place,
+                phone: case.phone,
+                masked: false,
+            },
             category: case.category,
             trafficking_indicated: case.trafficking_indicated,
             arrived_at: case.arrived_at,
@@ -200,6 +291,7 @@ impl CaseView {
             external_reference: case.external_reference,
             notes: case.notes,
             repeat_return: case.repeat_return,
+            earlier_returns: case.earlier_returns,
             transfer: None,
             version: case.version,
             created_at: case.created_at,
@@ -210,5 +302,36 @@ impl CaseView {
     /// The entity tag of this version.
     pub fn etag(&self) -> String {
         crate::http::etag::tag(self.version)
+    }
+
+    /// The case as a caller who may not see personal data whole sees it.
+    pub fn masked(mut self) -> Self {
+        self.person = self.person.masked();
+        self.origin_address = self.origin_address.map(|_| super::mask::TEXT.to_owned());
+        self
+    }
+
+    /// The case whole, or masked unless `whole`.
+    pub fn shown(self, whole: bool) -> Self {
+        if whole { self } else { self.masked() }
+    }
+}
+
+impl Person {
+    /// The returnee with NIK, passport, phone, birth date and place masked.
+    pub fn masked(self) -> Self {
+        use super::mask;
+        Self {
+            nik: self.nik.as_deref().map(mask::nik),
+            passport_number: self.passport_number.as_deref().map(mask::passport),
+            birth_date: self.birth_date.map(|d| match d {
+                ShownDate::Whole(d) => ShownDate::Masked(chrono::Datelike::year(&d)),
+                masked => masked,
+            }),
+            birth_place: self.birth_place.map(|_| mask::TEXT.to_owned()),
+            phone: self.phone.as_deref().map(mask::phone),
+            masked: true,
+            ..self
+        }
     }
 }

@@ -17,9 +17,7 @@ use super::model::{Escort, EstimatedCost, HandoverOutcome, Leg, TransferRow, Tra
 use crate::access::TransferScope;
 use crate::budgets::split::CostCategory;
 use crate::cases::CaseStatus;
-use crate::schema::{
-    budget_ledger, cases, persons, transfer_cases, transfer_cost_items, transfers,
-};
+use crate::schema::{budget_ledger, cases, transfer_cases, transfer_cost_items, transfers};
 
 type Boxed<'a> =
     transfers::BoxedQuery<'a, Pg, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<TransferRow, Pg>>>;
@@ -193,7 +191,7 @@ pub async fn views(
 ) -> QueryResult<Vec<TransferView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let member_rows: Vec<(Uuid, MemberColumns)> = transfer_cases::table
-        .inner_join(cases::table.inner_join(persons::table))
+        .inner_join(cases::table)
         .filter(transfer_cases::transfer_id.eq_any(&ids))
         .order((transfer_cases::added_at, cases::case_number))
         .select((
@@ -201,7 +199,7 @@ pub async fn views(
             (
                 cases::id,
                 cases::case_number,
-                persons::full_name,
+                cases::full_name,
                 cases::status,
                 transfer_cases::active,
                 transfer_cases::outcome,

@@ -61,6 +61,21 @@ async fn attempt(app: &TestApp, token: &str, own: Uuid, other: Uuid, operation: 
         })),
         Operation::ReadReports => TestRequest::get().uri("/api/v1/stats/returns?from=2019-01-01&to=2019-12-31"),
         Operation::ReadEvents => TestRequest::get().uri("/api/v1/events?limit=1"),
+        Operation::ReadPersonalData => {
+            // Allowed means: the case in Kota Pontianak, when visible, shows its
+            // returnee whole rather than masked.
+            let response = app
+                .call(with_token(
+                    TestRequest::get().uri("/api/v1/cases?limit=1"),
+                    Some(token),
+                ))
+                .await;
+            return match response.status.as_u16() {
+                200 => response.json()["items"][0]["person"]["masked"] == json!(false),
+                403 => false,
+                other => panic!("{operation}: unexpected {other}: {}", response.text()),
+            };
+        }
     };
     let response = app.call(with_token(request, Some(token))).await;
     // Past the permission check a request may still find nothing (404) or be
@@ -81,6 +96,12 @@ async fn every_role_of_every_agency_kind_gets_what_the_policy_says() {
     let other = app
         .create_agency("OTHER-AGENCY", AgencyKind::Other, None)
         .await;
+    let mut case = crate::helpers::new_case(1, "61.71");
+    case["handling_province"] = json!("61");
+    let created = app
+        .post("/api/v1/cases", &case, Some(&app.admin_token().await))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
     let mut checked = 0;
     for kind in AgencyKind::ALL {
         let own = app

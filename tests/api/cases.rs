@@ -485,7 +485,7 @@ async fn possible_duplicates_are_pointed_out() {
         .await
         .json();
     assert_eq!(matches.as_array().unwrap().len(), 1);
-    assert_eq!(matches[0]["person"]["id"], second["person"]["id"]);
+    assert_eq!(matches[0]["person_id"], second["person"]["id"]);
     assert_eq!(
         matches[0]["reasons"],
         json!(["similar_name_and_birth_date"])
