@@ -16,6 +16,7 @@ mod helpers;
 mod housekeeping;
 mod local_cluster;
 mod openapi_file;
+mod privacy;
 mod regions;
 mod schema;
 mod sign_in_throttle;
