@@ -45,6 +45,9 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Largest accepted JSON body in bytes (`PULANG_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
+    /// How long a break-the-glass grant to a person's earlier returns lasts
+    /// (`PULANG_BREAK_GLASS_MINUTES`, default 240).
+    pub break_glass_ttl: Duration,
 }
 
 impl Settings {
@@ -91,6 +94,11 @@ impl Settings {
         if token_ttl.is_zero() {
             bail!("PULANG_TOKEN_TTL_SECONDS must be at least 1");
         }
+        let break_glass_ttl =
+            Duration::from_secs(60 * parse_num("PULANG_BREAK_GLASS_MINUTES", 240)?);
+        if break_glass_ttl.is_zero() || break_glass_ttl > Duration::from_secs(24 * 3600) {
+            bail!("PULANG_BREAK_GLASS_MINUTES must be 1 to 1440 (a day at most)");
+        }
         let cors_origins = get("PULANG_CORS_ORIGINS")
             .map(|v| {
                 v.split(',')
@@ -111,6 +119,7 @@ impl Settings {
             token_ttl,
             cors_origins,
             max_body_bytes: parse_num("PULANG_MAX_BODY_BYTES", 16 * 1024 * 1024)? as usize,
+            break_glass_ttl,
         })
     }
 }

@@ -22,6 +22,7 @@ pub mod health;
 pub mod housekeeping;
 pub mod http;
 pub mod openapi;
+pub mod reads;
 pub mod regions;
 pub mod schema;
 pub mod seed;

@@ -97,7 +97,54 @@ diesel::table! {
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(api_clients -> agencies (agency_id));
 diesel::joinable!(agencies -> regions (region_code));
+diesel::table! {
+    case_consents (id) {
+        id -> Int8,
+        case_id -> Uuid,
+        decision -> Text,
+        decided_at -> Timestamptz,
+        recorded_at -> Timestamptz,
+        recorded_by -> Nullable<Uuid>,
+        recorder_name -> Nullable<Text>,
+        agency_id -> Nullable<Uuid>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    read_log (id) {
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        principal_id -> Uuid,
+        principal_kind -> Text,
+        principal_name -> Text,
+        agency_id -> Uuid,
+        operation -> Text,
+        case_ids -> Array<Uuid>,
+        person_id -> Nullable<Uuid>,
+        filter -> Nullable<Jsonb>,
+        row_count -> Int4,
+        via_grant -> Bool,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    access_grants (id) {
+        id -> Uuid,
+        principal_id -> Uuid,
+        principal_name -> Text,
+        agency_id -> Uuid,
+        case_id -> Uuid,
+        person_id -> Uuid,
+        reason -> Text,
+        granted_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(cases -> persons (person_id));
+diesel::joinable!(case_consents -> cases (case_id));
 diesel::joinable!(cases -> agencies (source_agency_id));
 diesel::joinable!(case_history -> cases (case_id));
 diesel::joinable!(budgets -> agencies (owner_agency_id));
@@ -127,6 +174,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfer_cases,
     transfer_cost_items,
     change_events,
+    case_consents,
+    read_log,
+    access_grants,
 );
 
 diesel::table! {
@@ -181,6 +231,7 @@ diesel::table! {
         birth_place -> Nullable<Text>,
         phone -> Nullable<Text>,
         earlier_returns -> Int4,
+        consent -> Text,
     }
 }
 

@@ -115,6 +115,7 @@ async fn serve_on(
     let bind = settings.bind;
     let workers = settings.workers;
     let state = web::Data::new(AppState::new(pool, tokens, settings)?);
+    let reads = state.reads.clone();
     let mut server = HttpServer::new(move || build_app(state.clone()))
         .bind(bind)
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -138,6 +139,8 @@ async fn serve_on(
     println!("Press Ctrl-C to stop.");
     let run = server.run().await;
     sweeper.abort();
+    // The reads recorded in the last second, before the pool goes.
+    reads.flush().await;
     run.context("the HTTP server failed")?;
     log::info!("HTTP server stopped");
     Ok(())

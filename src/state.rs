@@ -1,8 +1,9 @@
-//! What every handler shares: the pool, the token keys and the settings.
+//! What every handler shares: the pool, the token keys, the settings and the read log.
 
 use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::reads::ReadLog;
 
 /// The application state, handed to handlers as `web::Data<AppState>`.
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct AppState {
     pub decoy_hash: String,
     /// The settings the service started with.
     pub settings: Settings,
+    /// Records reads of case and person records (buffered, written each second).
+    pub reads: ReadLog,
 }
 
 impl AppState {
@@ -23,6 +26,7 @@ impl AppState {
     pub fn new(pool: DbPool, tokens: TokenKeys, settings: Settings) -> anyhow::Result<Self> {
         let decoy_hash = crate::auth::password::hash(&crate::auth::password::random_secret(32))?;
         Ok(Self {
+            reads: ReadLog::start(pool.clone()),
             pool,
             tokens,
             decoy_hash,

@@ -40,8 +40,14 @@ crate::text_enum! {
         /// See NIK, passport, phone, birth date, birth place and address whole in the cases the
         /// caller may read; everyone else who reads them sees these fields masked.
         ReadPersonalData => "cases.read_personal_data",
-        /// Register and edit cases, change their status (within the case scope).
+        /// Register and edit cases, change their status, record consent, correct, merge
+        /// and split identities (within the case scope).
         WriteCases => "cases.write",
+        /// Break the glass: read a repeat returnee's earlier returns outside the case scope
+        /// for a few hours, with a reason (masked, recorded, shown to the owners).
+        BreakGlass => "cases.break_glass",
+        /// List the break-the-glass grants that opened the agency's cases to others.
+        ReviewAccessGrants => "cases.review_access_grants",
         /// Push cases in bulk or one by one, keyed by the source's own reference.
         PushCases => "cases.push",
         /// Read transfers (within the transfer scope).
@@ -68,6 +74,8 @@ fn agency_allows(kind: AgencyKind, operation: Operation) -> bool {
     match operation {
         O::ReadRegions | O::ReadAgencies | O::ManageOwnAgencyAccounts => true,
         O::ManageAgencies | O::ManageAllAccounts | O::ReadAudit => kind == K::System,
+        // `other` (non-government partners) only ever see the cases whose
+        // returnee consented, by their scope.
         O::ReadCases | O::ReadEvents => matches!(
             kind,
             K::System
@@ -75,12 +83,25 @@ fn agency_allows(kind: AgencyKind, operation: Operation) -> bool {
                 | K::ProvincialSocialService
                 | K::RegencySocialService
                 | K::MigrantProtectionService
+                | K::Other
         ),
         O::ReadTransfers => matches!(
             kind,
             K::System | K::Ministry | K::ProvincialSocialService | K::RegencySocialService
         ),
         O::WriteCases | O::PlanTransfers => matches!(kind, K::System | K::ProvincialSocialService),
+        O::BreakGlass => matches!(
+            kind,
+            K::System | K::ProvincialSocialService | K::RegencySocialService
+        ),
+        O::ReviewAccessGrants => matches!(
+            kind,
+            K::System
+                | K::Ministry
+                | K::ProvincialSocialService
+                | K::RegencySocialService
+                | K::MigrantProtectionService
+        ),
         // Agencies that handle the person: the province that shelters and returns
         // them, and the regency that receives them home.
         O::ReadPersonalData => matches!(
@@ -118,7 +139,10 @@ fn role_allows(role: Role, operation: Operation) -> bool {
         Role::AgencyAdmin => {
             matches!(
                 operation,
-                O::ReadRegions | O::ReadAgencies | O::ManageOwnAgencyAccounts
+                O::ReadRegions
+                    | O::ReadAgencies
+                    | O::ManageOwnAgencyAccounts
+                    | O::ReviewAccessGrants
             ) || is_read(operation)
         }
         Role::CaseWorker => {
@@ -129,6 +153,7 @@ fn role_allows(role: Role, operation: Operation) -> bool {
                     | O::PlanTransfers
                     | O::ConfirmHandover
                     | O::ReadPersonalData
+                    | O::BreakGlass
             ) || is_read(operation)
         }
         Role::FinanceOfficer => matches!(operation, O::ManageBudgets) || is_read(operation),

@@ -17,6 +17,9 @@ pub enum CaseScope {
     OriginRegency(String),
     /// Cases this agency pushed (a migrant-protection service).
     PushedBy(Uuid),
+    /// Cases handled in this province whose returnee consented to share their
+    /// data beyond the government (a non-government partner, agency kind `other`).
+    ConsentedInProvince(String),
     /// None.
     Nothing,
 }
@@ -87,6 +90,9 @@ impl Caller {
                 CaseScope::OriginRegency(region.clone())
             }
             (AgencyKind::MigrantProtectionService, _) => CaseScope::PushedBy(self.agency_id),
+            (AgencyKind::Other, Some(region)) => {
+                CaseScope::ConsentedInProvince(province_of(region).to_owned())
+            }
             _ => CaseScope::Nothing,
         }
     }

@@ -6,9 +6,10 @@ use actix_web::HttpResponse;
 
 use super::queries::{self, CaseCursor, CaseFilter, CaseSort};
 use super::view::CaseView;
-use crate::access::CaseScope;
+use crate::auth::Caller;
 use crate::db::DbPool;
 use crate::http::csv::{self, Line, Page};
+use crate::reads::{Read, ReadKind, ReadLog};
 use crate::regions::catalog;
 
 /// Rows fetched per round trip.
@@ -70,20 +71,35 @@ fn row(case: &CaseView, line: &mut Line) -> String {
 }
 
 /// The streamed CSV answer: every case of the list, a page of a thousand
-/// at a time, in the list's order; personal data masked unless `whole`.
+/// at a time, in the list's order; personal data masked unless the caller
+/// sees it whole; each page recorded in the read log.
 pub fn csv_response(
     pool: DbPool,
-    scope: CaseScope,
+    reads: ReadLog,
+    caller: Caller,
     filter: CaseFilter,
     sort: CaseSort,
-    whole: bool,
+    recorded: Option<serde_json::Value>,
 ) -> HttpResponse {
+    let scope = caller.case_scope();
+    let whole = caller.sees_personal_data();
     csv::export("cases.csv", COLUMNS, move |cursor: Option<CaseCursor>| {
         let (pool, scope, filter) = (pool.clone(), scope.clone(), filter.clone());
+        let (reads, caller, recorded) = (reads.clone(), caller.clone(), recorded.clone());
         async move {
             let mut conn = pool.get().await?;
             let rows =
                 queries::list(&mut conn, &scope, &filter, sort, cursor.as_ref(), CHUNK).await?;
+            // Every page of rows read is recorded as it is read.
+            reads.record(
+                &caller,
+                ReadKind::CaseExport,
+                Read {
+                    case_ids: rows.iter().map(|c| c.id).collect(),
+                    filter: recorded,
+                    ..Read::default()
+                },
+            );
             let mut line = Line::new();
             Ok(Page {
                 body: rows

@@ -23,6 +23,7 @@ use crate::http::etag::{check_version, if_match_version};
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency;
 use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::reads::{self, Read, ReadKind};
 use crate::regions::RegionCode;
 use crate::state::AppState;
 
@@ -147,9 +148,25 @@ pub async fn get_case(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadCases)?;
-    let case = queries::find(&mut *state.pool.get().await?, &caller.case_scope(), *id)
-        .await?
-        .ok_or_else(not_found)?;
+    let mut conn = state.pool.get().await?;
+    let (case, via_grant) = match queries::find(&mut conn, &caller.case_scope(), *id).await? {
+        Some(case) => (case, false),
+        None => (
+            super::grants::granted_case(&mut conn, &caller, *id)
+                .await?
+                .ok_or_else(not_found)?,
+            true,
+        ),
+    };
+    state.reads.record(
+        &caller,
+        ReadKind::Case,
+        Read {
+            case_ids: vec![case.id],
+            via_grant,
+            ..Read::default()
+        },
+    );
     Ok(case_response(StatusCode::OK, case, &caller))
 }
 
@@ -274,13 +291,15 @@ pub async fn list_cases(
     caller.require(Operation::ReadCases)?;
     let filter = query.filter()?;
     let sort = query.sort.unwrap_or_default();
+    let recorded = reads::query_filter(req.query_string());
     if crate::http::csv::wants_csv(&req) {
         return Ok(super::export::csv_response(
             state.pool.clone(),
-            caller.case_scope(),
+            state.reads.clone(),
+            caller,
             filter,
             sort,
-            caller.sees_personal_data(),
+            recorded,
         ));
     }
     let limit = page_limit(query.limit, 50, 500)?;
@@ -307,6 +326,19 @@ pub async fn list_cases(
     )
     .await?;
     let mut page = Page::from_rows(rows, limit, |c| queries::cursor_after(c, sort));
+    state.reads.record(
+        &caller,
+        if filter.text.is_some() {
+            ReadKind::CaseSearch
+        } else {
+            ReadKind::CaseList
+        },
+        Read {
+            case_ids: page.items.iter().map(|c| c.id).collect(),
+            filter: recorded,
+            ..Read::default()
+        },
+    );
     if !caller.sees_personal_data() {
         page.items = page.items.into_iter().map(CaseView::masked).collect();
     }

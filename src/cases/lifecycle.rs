@@ -177,16 +177,31 @@ pub async fn list_case_history(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadCases)?;
     let mut conn = state.pool.get().await?;
-    queries::find(&mut conn, &caller.case_scope(), *id)
-        .await?
-        .ok_or_else(not_found)?;
+    let via_grant = match queries::find(&mut conn, &caller.case_scope(), *id).await? {
+        Some(_) => false,
+        None => {
+            super::grants::granted_case(&mut conn, &caller, *id)
+                .await?
+                .ok_or_else(not_found)?;
+            true
+        }
+    };
     let mut events: Vec<HistoryEvent> = case_history::table
         .filter(case_history::case_id.eq(*id))
         .order(case_history::id)
         .select(HistoryEvent::as_select())
         .load(&mut conn)
         .await?;
-    if !caller.sees_personal_data() {
+    state.reads.record(
+        &caller,
+        crate::reads::ReadKind::CaseHistory,
+        crate::reads::Read {
+            case_ids: vec![*id],
+            via_grant,
+            ..Default::default()
+        },
+    );
+    if via_grant || !caller.sees_personal_data() {
         for event in &mut events {
             for snapshot in [&mut event.before, &mut event.after].into_iter().flatten() {
                 super::mask::case_json(snapshot);

@@ -4,8 +4,10 @@
 
 pub mod batch;
 pub mod bulk_sql;
+pub mod consent;
 pub mod countries;
 pub mod export;
+pub mod grants;
 pub mod handlers;
 pub mod identity;
 pub mod input;
@@ -15,6 +17,7 @@ pub mod model;
 pub mod nik;
 pub mod persons;
 pub mod queries;
+pub mod relink;
 pub mod status;
 pub mod store;
 pub mod update;

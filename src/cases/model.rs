@@ -77,6 +77,19 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
+    /// The returnee's consent to share their data beyond the government
+    /// agencies involved in their return (persetujuan).
+    pub enum Consent {
+        /// Not asked or not recorded yet: treated as refused.
+        Unknown => "unknown",
+        /// Given.
+        Given => "given",
+        /// Refused.
+        Refused => "refused",
+    }
+}
+
+crate::text_enum! {
     /// Who pays for the return, following from the origin.
     pub enum FundingScope {
         /// Origin outside the handling province: the national budget (APBN, Kemensos DIPA).

@@ -20,6 +20,7 @@ use super::view::{CaseView, Identity, ShownDate};
 use crate::access::{CaseScope, Operation};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::reads::{Read, ReadKind};
 use crate::schema::{cases, persons};
 use crate::state::AppState;
 
@@ -70,8 +71,9 @@ async fn cases_of(
 /// Get a person and their returns.
 ///
 /// A person is visible when at least one of their cases is; only the cases the
-/// caller may see are listed, and of the others only their number
-/// (`return_count`). More than one return is a warning sign of re-trafficking.
+/// caller may see are listed (and, masked, those a break-the-glass grant of the
+/// caller opens), and of the others only their number (`return_count`). More
+/// than one return is a warning sign of re-trafficking.
 #[utoipa::path(
     tag = "cases",
     operation_id = "get_person",
@@ -86,7 +88,21 @@ pub async fn get_person(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadCases)?;
     let mut conn = state.pool.get().await?;
-    let cases = cases_of(&mut conn, &caller.case_scope(), *id).await?;
+    let whole = caller.sees_personal_data();
+    let mut cases: Vec<CaseView> = cases_of(&mut conn, &caller.case_scope(), *id)
+        .await?
+        .into_iter()
+        .map(|c| c.shown(whole))
+        .collect();
+    // Returns outside the scope that a break-the-glass grant opens, masked.
+    let granted: Vec<CaseView> = super::grants::granted_cases(&mut conn, &caller, *id)
+        .await?
+        .into_iter()
+        .filter(|g| !cases.iter().any(|c| c.id == g.id))
+        .collect();
+    let via_grant = !granted.is_empty();
+    cases.extend(granted);
+    cases.sort_by_key(|c| std::cmp::Reverse((c.arrived_at, c.id)));
     if cases.is_empty() {
         return Err(ApiError::not_found(
             "there is no such person, or none of their cases is yours to see",
@@ -102,7 +118,16 @@ pub async fn get_person(
         .count()
         .get_result(&mut conn)
         .await?;
-    let whole = caller.sees_personal_data();
+    state.reads.record(
+        &caller,
+        ReadKind::Person,
+        Read {
+            case_ids: cases.iter().map(|c| c.id).collect(),
+            person_id: Some(identity.id),
+            via_grant,
+            ..Read::default()
+        },
+    );
     let mut person = PersonWithCases {
         id: identity.id,
         nik: identity.nik,
@@ -111,7 +136,7 @@ pub async fn get_person(
         birth_date: identity.birth_date.map(ShownDate::Whole),
         masked: false,
         return_count,
-        cases: cases.into_iter().map(|c| c.shown(whole)).collect(),
+        cases,
     };
     if !whole {
         person.nik = person.nik.as_deref().map(mask::nik);
@@ -243,5 +268,15 @@ pub async fn list_case_matches(
     for m in &mut matches {
         m.reasons.sort_by_key(|r| *r as u8);
     }
+    state.reads.record(
+        &caller,
+        ReadKind::CaseMatches,
+        Read {
+            case_ids: std::iter::once(case.id)
+                .chain(matches.iter().flat_map(|m| m.case_ids.iter().copied()))
+                .collect(),
+            ..Read::default()
+        },
+    );
     Ok(HttpResponse::Ok().json(matches))
 }

@@ -10,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::model::{CaseCategory, EntryPoint, FundingScope};
+use super::model::{CaseCategory, Consent, EntryPoint, FundingScope};
 use super::status::CaseStatus;
 use super::view::{CaseRow, CaseTransfer, CaseView};
 use crate::access::CaseScope;
@@ -64,6 +64,9 @@ pub fn scoped<'a>(query: Boxed<'a>, scope: &CaseScope) -> Boxed<'a> {
         CaseScope::HandledInProvince(p) => query.filter(cases::handling_province.eq(p)),
         CaseScope::OriginRegency(r) => query.filter(cases::origin_region.eq(r)),
         CaseScope::PushedBy(a) => query.filter(cases::source_agency_id.eq(a)),
+        CaseScope::ConsentedInProvince(p) => query
+            .filter(cases::handling_province.eq(p))
+            .filter(cases::consent.eq(Consent::Given)),
         CaseScope::Nothing => query.filter(sql::<Bool>("false")),
     }
 }

@@ -35,7 +35,8 @@ pub enum HistoryAction {
 }
 
 impl HistoryAction {
-    fn as_str(self) -> &'static str {
+    /// The action's name in the history and the change feed.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
             Self::Updated => "updated",

@@ -169,6 +169,20 @@ pub async fn apply_patch(
     before: &CaseView,
     patch: CasePatch,
 ) -> ApiResult<CaseView> {
+    amend(conn, actor, before, patch, HistoryAction::Updated, None).await
+}
+
+/// Applies a patch to a locked case as `action` (an update, or an identity
+/// correction with its reason): validates, writes, and records the history
+/// entry and change event of that action.
+pub async fn amend(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    before: &CaseView,
+    patch: CasePatch,
+    action: HistoryAction,
+    reason: Option<&str>,
+) -> ApiResult<CaseView> {
     let valid: ValidCase = overlay(as_input(before), patch)
         .validate(Utc::now(), None)
         .map_err(ApiError::validation)?;
@@ -178,16 +192,16 @@ pub async fn apply_patch(
         actor,
         HistoryEntry {
             case_id: after.id,
-            action: HistoryAction::Updated,
+            action,
             from_status: None,
             to_status: None,
-            reason: None,
+            reason,
             before: snapshot(before),
             after: snapshot(&after),
         },
     )
     .await?;
-    crate::events::case_changed(conn, after.id, "updated").await?;
+    crate::events::case_changed(conn, after.id, action.as_str()).await?;
     Ok(after)
 }
 

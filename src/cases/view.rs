@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::model::{CaseCategory, DocumentKind, EntryPoint, FundingScope, Need, Sex};
+use super::model::{CaseCategory, Consent, DocumentKind, EntryPoint, FundingScope, Need, Sex};
 use super::status::CaseStatus;
 use crate::schema::{cases, persons};
 
@@ -168,6 +168,8 @@ pub struct CaseRow {
     pub phone: Option<String>,
     /// Returns of the same identity that arrived earlier.
     pub earlier_returns: i32,
+    /// The returnee's latest consent decision.
+    pub consent: Consent,
 }
 
 /// The transfer a case is in.
@@ -193,7 +195,7 @@ pub struct CaseTransfer {
     "origin_province": "61", "origin_address": "Jl. Tanjungpura, Pontianak", "needs": ["psychosocial"],
     "shelter": "RPTC Pontianak", "status": "sheltered", "handling_province": "61", "funding_scope": "apbd_shared",
     "source_agency_id": "5c1d2f9e-8f43-4f59-9a3e-5d1c2b7a9e11", "external_reference": "BP3TKI-PTK-2019-00042",
-    "notes": null, "repeat_return": false, "earlier_returns": 0, "transfer": null, "version": 3,
+    "notes": null, "repeat_return": false, "earlier_returns": 0, "consent": "given", "transfer": null, "version": 3,
     "created_at": "2019-03-14T09:31:00Z", "updated_at": "2019-03-15T02:00:00Z"
 }))]
 pub struct CaseView {
@@ -246,6 +248,10 @@ pub struct CaseView {
     /// How many returns of the same identity arrived before this one, across
     /// the country. Nothing else about those returns is shown outside their scope.
     pub earlier_returns: i32,
+    /// The returnee's consent to share their data beyond the government
+    /// agencies involved in their return; `unknown` counts as refused. Record
+    /// it with `PUT /api/v1/cases/{id}/consent`.
+    pub consent: Consent,
     /// The active transfer the case is in, if any.
     pub transfer: Option<CaseTransfer>,
     /// Version; the `ETag` is `"<version>"`. Send it as `If-Match` to update.
@@ -292,6 +298,7 @@ impl CaseView {
             notes: case.notes,
             repeat_return: case.repeat_return,
             earlier_returns: case.earlier_returns,
+            consent: case.consent,
             transfer: None,
             version: case.version,
             created_at: case.created_at,

@@ -85,6 +85,13 @@ fn visible(caller: &Caller) -> Visible {
             }
             CaseScope::OriginRegency(r) => Box::new(ev::origin_region.eq(r).assume_not_null()),
             CaseScope::PushedBy(a) => Box::new(ev::source_agency_id.eq(a).assume_not_null()),
+            // Only cases whose returnee consented now: a withdrawn consent hides
+            // the case's earlier events too.
+            CaseScope::ConsentedInProvince(p) => Box::new(
+                ev::handling_province.eq(p).assume_not_null().and(sql::<Bool>(
+                    "EXISTS (SELECT 1 FROM cases c WHERE c.id = change_events.entity_id AND c.consent = 'given')",
+                )),
+            ),
             CaseScope::Nothing => never(),
         }
     };

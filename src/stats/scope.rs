@@ -32,7 +32,7 @@ impl From<CaseScope> for ReportScope {
             CaseScope::HandledInProvince(p) => Self::HandlingProvince(p),
             CaseScope::OriginRegency(r) => Self::OriginRegency(r),
             CaseScope::PushedBy(a) => Self::SourceAgency(a),
-            CaseScope::Nothing => Self::Nothing,
+            CaseScope::ConsentedInProvince(_) | CaseScope::Nothing => Self::Nothing,
         }
     }
 }

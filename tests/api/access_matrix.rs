@@ -61,6 +61,10 @@ async fn attempt(app: &TestApp, token: &str, own: Uuid, other: Uuid, operation: 
         })),
         Operation::ReadReports => TestRequest::get().uri("/api/v1/stats/returns?from=2019-01-01&to=2019-12-31"),
         Operation::ReadEvents => TestRequest::get().uri("/api/v1/events?limit=1"),
+        Operation::BreakGlass => TestRequest::post()
+            .uri(&format!("/api/v1/cases/{}/earlier-returns/access", Uuid::new_v4()))
+            .set_json(json!({"reason": "matrix"})),
+        Operation::ReviewAccessGrants => TestRequest::get().uri("/api/v1/access-grants"),
         Operation::ReadPersonalData => {
             // Allowed means: the case in Kota Pontianak, when visible, shows its
             // returnee whole rather than masked.
