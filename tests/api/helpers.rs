@@ -125,6 +125,8 @@ pub struct TestApp {
     database: String,
     /// Whether this instance drops the database when it ends (the first one does).
     owns_database: bool,
+    /// The app's read log, to flush in tests.
+    pub reads: pulang::reads::ReadLog,
 }
 
 impl TestApp {
@@ -159,12 +161,14 @@ impl TestApp {
         };
         let pool = pulang::db::build_pool(&pool_url, 8).unwrap();
         let state = web::Data::new(AppState::new(pool, test_keys(), settings).unwrap());
+        let reads = state.reads.clone();
         let service = test::init_service(pulang::app::build_app(state)).await;
         Self {
             service: actix_service::boxed::service(service),
             database_url,
             database,
             owns_database: true,
+            reads,
         }
     }
 
@@ -174,12 +178,14 @@ impl TestApp {
         let settings = Settings::from_lookup(|_| None).unwrap();
         let pool = pulang::db::build_pool(&self.database_url, 8).unwrap();
         let state = web::Data::new(AppState::new(pool, test_keys(), settings).unwrap());
+        let reads = state.reads.clone();
         let service = test::init_service(pulang::app::build_app(state)).await;
         TestApp {
             service: actix_service::boxed::service(service),
             database_url: self.database_url.clone(),
             database: self.database.clone(),
             owns_database: false,
+            reads,
         }
     }
 

@@ -17,6 +17,7 @@ mod housekeeping;
 mod local_cluster;
 mod openapi_file;
 mod privacy;
+mod privacy_tools;
 mod regions;
 mod schema;
 mod sign_in_throttle;
