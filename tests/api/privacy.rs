@@ -37,7 +37,7 @@ async fn jatim(app: &TestApp) -> Jatim {
 fn jatim_case() -> Value {
     json!({
         "person": {"full_name": "Sri Wahyuni", "nik": NIK, "passport_number": "B7654321",
-                   "phone": "+6281111111111", "birth_place": "Malang"},
+                   "phone": "+6281111111111", "birth_place": "Kepanjen"},
         "category": "trafficking_victim", "arrived_at": "2019-02-01T08:00:00Z",
         "entry_point": "bandara_supadio", "country_left": "MY", "origin_region": "35.07",
         "origin_address": "Desa Sumberpucung RT 02"
@@ -49,7 +49,7 @@ fn secrets(case: &Value) -> Vec<String> {
     vec![
         "B7654321".into(),
         "+6281111111111".into(),
-        "Malang".into(),
+        "Kepanjen".into(),
         "Sumberpucung".into(),
         case["id"].as_str().unwrap().into(),
         case["case_number"].as_str().unwrap().into(),
@@ -152,6 +152,37 @@ async fn a_return_with_a_known_nik_shows_only_the_callers_own_record_and_the_lin
         .await;
     other.assert_problem(404);
     assert_no_leak("the 404", &other.text(), &secrets[..4]);
+    // Every other answer that carries case or person data.
+    let matches = format!("/api/v1/cases/{}/matches", case["id"].as_str().unwrap());
+    let history = format!("/api/v1/cases/{}/history", case["id"].as_str().unwrap());
+    for path in [
+        "/api/v1/cases",
+        "/api/v1/cases?q=sri%20wahyuni",
+        "/api/v1/cases?q=B7654321",
+        &format!("/api/v1/cases?q={NIK}"),
+        &matches,
+        &history,
+        "/api/v1/events?limit=100&wait=2",
+    ] {
+        let answer = app.get(path, Some(&k.case_worker)).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        assert_no_leak(path, &answer.text(), &secrets);
+    }
+    let by_nik = app
+        .get(&format!("/api/v1/cases?q={NIK}"), Some(&k.case_worker))
+        .await
+        .json();
+    assert_eq!(by_nik["items"].as_array().unwrap().len(), 1, "only Kalbar's return");
+    let csv = app
+        .call(with_token(
+            TestRequest::get()
+                .uri("/api/v1/cases")
+                .insert_header(("Accept", "text/csv")),
+            Some(&k.case_worker),
+        ))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert_no_leak("the CSV export", &csv.text(), &secrets);
     // East Java sees its own return whole and Kalbar's not at all.
     let theirs = app.get(&person_path, Some(&j.case_worker)).await.json();
     assert_eq!(theirs["cases"].as_array().unwrap().len(), 1);
@@ -199,7 +230,7 @@ async fn writing_one_return_never_changes_another_scopes_return() {
         .json();
     assert_eq!(theirs["person"]["full_name"], "Sri Wahyuni");
     assert_eq!(theirs["person"]["phone"], "+6281111111111");
-    assert_eq!(theirs["person"]["birth_place"], "Malang");
+    assert_eq!(theirs["person"]["birth_place"], "Kepanjen");
     assert_eq!(theirs["version"], 1, "untouched");
     let history = app
         .get(
