@@ -25,8 +25,7 @@ UPDATE cases c
 
 ALTER TABLE cases
     ALTER COLUMN full_name SET NOT NULL,
-    ADD CONSTRAINT cases_full_name_present CHECK (length(btrim(full_name)) > 0),
-    ADD CONSTRAINT cases_repeat_fits CHECK (repeat_return = (earlier_returns > 0));
+    ADD CONSTRAINT cases_full_name_present CHECK (length(btrim(full_name)) > 0);
 
 -- Identities without a NIK that share a passport number are one identity: link
 -- their cases to the oldest.
@@ -59,6 +58,7 @@ WITH ranked AS (
 UPDATE cases c SET earlier_returns = r.earlier, repeat_return = r.earlier > 0
   FROM ranked r
  WHERE c.id = r.id AND (c.earlier_returns, c.repeat_return) IS DISTINCT FROM (r.earlier, r.earlier > 0);
+ALTER TABLE cases ADD CONSTRAINT cases_repeat_fits CHECK (repeat_return = (earlier_returns > 0));
 
 -- Name search and sort, passport search and matching, on the case's own details.
 CREATE INDEX cases_name_trgm_idx ON cases USING gin (full_name gin_trgm_ops);

@@ -172,7 +172,11 @@ async fn a_return_with_a_known_nik_shows_only_the_callers_own_record_and_the_lin
         .get(&format!("/api/v1/cases?q={NIK}"), Some(&k.case_worker))
         .await
         .json();
-    assert_eq!(by_nik["items"].as_array().unwrap().len(), 1, "only Kalbar's return");
+    assert_eq!(
+        by_nik["items"].as_array().unwrap().len(),
+        1,
+        "only Kalbar's return"
+    );
     let csv = app
         .call(with_token(
             TestRequest::get()
