@@ -273,12 +273,14 @@ pub async fn list_cases(
     let filter = query.filter()?;
     let sort = query.sort.unwrap_or_default();
     if crate::http::csv::wants_csv(&req) {
-        return Ok(super::export::csv_response(
-            state.pool.clone(),
+        return super::export::csv_response(
+            &state.pool,
+            crate::http::csv::ExportLimits::of(&state.settings),
             caller.case_scope(),
             filter,
             sort,
-        ));
+        )
+        .await;
     }
     let limit = page_limit(query.limit, 50, 500)?;
     let cursor = query

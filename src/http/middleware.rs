@@ -1,8 +1,11 @@
 //! The middleware every request passes: request id, problem bodies, security headers, access log.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::web::Bytes;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -59,21 +62,110 @@ pub async fn request_envelope(
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
 
-    let elapsed = started.elapsed();
     let cause = res.response().extensions().get::<LoggedCause>().cloned();
+    let line = AccessLine {
+        method: method.to_string(),
+        path,
+        status: status.as_u16(),
+        request_id,
+        started,
+    };
+    if matches!(res.response().body().size(), BodySize::Stream) && status.is_success() {
+        // A streamed body (an export) can still fail after its 200 was sent:
+        // the access line is written when the body has ended, and says how.
+        return Ok(res.map_body(|_, body| {
+            BoxBody::new(LoggedBody {
+                body,
+                line: Some(line),
+                bytes: 0,
+            })
+        }));
+    }
     match cause {
-        Some(LoggedCause(cause)) if status.is_server_error() => log::error!(
-            "{method} {path} {} {:.1}ms request_id={request_id} cause: {cause}",
-            status.as_u16(),
-            elapsed.as_secs_f64() * 1000.0
-        ),
-        _ => log::info!(
-            "{method} {path} {} {:.1}ms request_id={request_id}",
-            status.as_u16(),
-            elapsed.as_secs_f64() * 1000.0
-        ),
+        Some(LoggedCause(cause)) if status.is_server_error() => line.error(&format!("cause: {cause}")),
+        _ => line.info(""),
     }
     Ok(res)
+}
+
+/// What the access log says of one request.
+struct AccessLine {
+    method: String,
+    path: String,
+    status: u16,
+    request_id: String,
+    started: Instant,
+}
+
+impl AccessLine {
+    fn text(&self, tail: &str) -> String {
+        format!(
+            "{} {} {} {:.1}ms request_id={}{}{tail}",
+            self.method,
+            self.path,
+            self.status,
+            self.started.elapsed().as_secs_f64() * 1000.0,
+            self.request_id,
+            if tail.is_empty() { "" } else { " " },
+        )
+    }
+    fn info(&self, tail: &str) {
+        log::info!("{}", self.text(tail));
+    }
+    fn error(&self, tail: &str) {
+        log::error!("{}", self.text(tail));
+    }
+}
+
+/// A streamed body that writes its request's access line when it ends:
+/// `complete`, `FAILED` (the body broke off after the status line; the client
+/// got a truncated transfer) or `ABANDONED` (the client went away).
+struct LoggedBody {
+    body: BoxBody,
+    line: Option<AccessLine>,
+    bytes: u64,
+}
+
+impl MessageBody for LoggedBody {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.body).poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(chunk))) => this.bytes += chunk.len() as u64,
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(line) = this.line.take() {
+                    line.error(&format!(
+                        "FAILED after {} bytes of body, response truncated: {e}",
+                        this.bytes
+                    ));
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(line) = this.line.take() {
+                    line.info(&format!("complete, {} bytes", this.bytes));
+                }
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        if let Some(line) = self.line.take() {
+            line.info(&format!("ABANDONED by the client after {} bytes", self.bytes));
+        }
+    }
 }
 
 fn is_problem(res: &ServiceResponse<BoxBody>) -> bool {

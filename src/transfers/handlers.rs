@@ -395,11 +395,13 @@ pub async fn list_transfers(
         overdue: query.overdue.unwrap_or(false),
     };
     if crate::http::csv::wants_csv(&req) {
-        return Ok(super::export::csv_response(
-            state.pool.clone(),
+        return super::export::csv_response(
+            &state.pool,
+            crate::http::csv::ExportLimits::of(&state.settings),
             caller.transfer_scope(),
             filter,
-        ));
+        )
+        .await;
     }
     let mut conn = state.pool.get().await?;
     let rows = queries::list(&mut conn, &caller.transfer_scope(), &filter, limit as i64).await?;
