@@ -23,7 +23,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::db::DbPool;
 use crate::db::snapshot::Snapshot;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// The media type of exports.
 pub const TEXT_CSV: &str = "text/csv; charset=utf-8";
@@ -283,6 +283,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     #[test]
     fn formulas_are_neutralised() {

@@ -12,12 +12,14 @@ use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError, web};
+use actix_web::{Error, HttpResponse, ResponseError, web};
 
 use crate::config::Settings;
-use crate::error::ApiError;
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use crate::http::middleware::{REQUEST_ID, request_id_of};
 use crate::state::AppState;
 
 /// The longest `wait` of `GET /api/v1/events`, added to its deadline.
@@ -42,16 +44,25 @@ fn deadline_for(req: &ServiceRequest, settings: &Settings) -> (Duration, &'stati
     }
 }
 
-/// Runs the request under its deadline.
+/// Runs the request under its deadline. This middleware is the outermost,
+/// so the envelope (problem bodies, access log) runs inside it; at the deadline
+/// it answers for the envelope: a whole problem document under the request's
+/// id, and the access-log line.
 pub async fn request_deadline(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let (limit, name) = deadline_for(&req, &state.settings);
-    let request = req.request().clone();
+    // The envelope takes the id from this header, so both answers carry the same.
+    let request_id = request_id_of(&req);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        req.headers_mut().insert(REQUEST_ID, value);
+    }
+    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let started = std::time::Instant::now();
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(response) => Ok(response?.map_into_boxed_body()),
         Err(_) => {
@@ -66,13 +77,50 @@ pub async fn request_deadline(
             )
             .with_extension("limit", name.into())
             .with_extension("limit_ms", (limit.as_millis() as u64).into());
+            let mut problem = error.to_problem();
+            problem.instance = Some(path.clone());
+            problem.request_id = Some(request_id.clone());
             log::warn!(
-                "{} {} stopped at its deadline of {} ms",
-                request.method(),
-                request.path(),
-                limit.as_millis()
+                "{method} {path} 504 {:.1}ms request_id={request_id} stopped at its deadline ({name})",
+                started.elapsed().as_secs_f64() * 1000.0
             );
-            Ok(ServiceResponse::new(request, error.error_response()))
+            Err(DeadlineExceeded {
+                problem,
+                request_id,
+            }
+            .into())
         }
+    }
+}
+
+/// The 504 answer, whole: returned as the service's error, since the request
+/// went with the handler that was stopped.
+#[derive(Debug)]
+struct DeadlineExceeded {
+    problem: Problem,
+    request_id: String,
+}
+
+impl std::fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.problem.detail.as_deref().unwrap_or("deadline exceeded"))
+    }
+}
+
+impl ResponseError for DeadlineExceeded {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::GATEWAY_TIMEOUT
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(StatusCode::GATEWAY_TIMEOUT);
+        response
+            .content_type(PROBLEM_JSON)
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Ok(value) = HeaderValue::from_str(&self.request_id) {
+            response.insert_header((REQUEST_ID, value));
+        }
+        response.body(serde_json::to_vec(&self.problem).unwrap_or_default())
     }
 }

@@ -21,7 +21,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct RequestId(pub String);
 
 /// Takes the caller's `X-Request-Id` (if it is a sane token) or makes one.
-fn request_id_of(req: &ServiceRequest) -> String {
+pub(crate) fn request_id_of(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
