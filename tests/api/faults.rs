@@ -112,7 +112,11 @@ async fn until_acknowledged(
     let give_up = Instant::now() + Duration::from_secs(60);
     while Instant::now() < give_up {
         let r = app.call(request()).await;
-        *tally.borrow_mut().answers.entry(r.status.as_u16()).or_default() += 1;
+        *tally
+            .borrow_mut()
+            .answers
+            .entry(r.status.as_u16())
+            .or_default() += 1;
         if r.status.is_success() {
             return Some(r.json());
         }
@@ -122,7 +126,10 @@ async fn until_acknowledged(
                 r.header("retry-after").is_some(),
                 "a 503 without Retry-After: {problem}"
             );
-            assert!(problem["reason"].is_string(), "a 503 without a reason: {problem}");
+            assert!(
+                problem["reason"].is_string(),
+                "a 503 without a reason: {problem}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         }
@@ -140,7 +147,13 @@ async fn until_acknowledged(
 }
 
 /// Single creates with an Idempotency-Key each, until `stop`.
-async fn single_writer(app: &TestApp, k: &Kalbar, writer: u32, stop: &Cell<bool>, tally: &RefCell<Tally>) {
+async fn single_writer(
+    app: &TestApp,
+    k: &Kalbar,
+    writer: u32,
+    stop: &Cell<bool>,
+    tally: &RefCell<Tally>,
+) {
     let mut n = 0;
     while !stop.get() {
         let number = writer * 100_000 + n;
@@ -177,7 +190,9 @@ async fn batch_writer(app: &TestApp, k: &Kalbar, stop: &Cell<bool>, tally: &RefC
         let body = json!({ "records": records });
         let answer = until_acknowledged(app, tally, || {
             with_token(
-                TestRequest::post().uri("/api/v1/cases/batch").set_json(&body),
+                TestRequest::post()
+                    .uri("/api/v1/cases/batch")
+                    .set_json(&body),
                 Some(&k.push_client),
             )
         })
@@ -224,7 +239,11 @@ struct Count {
 }
 
 async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<Count>(conn).await.unwrap().n
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap()
+        .n
 }
 
 /// Runs the write load around one fault and checks everything afterwards.
@@ -276,14 +295,22 @@ async fn survive(mode: Shutdown, down: Duration, label: &str) {
     let mut distinct = acknowledged.clone();
     distinct.sort();
     distinct.dedup();
-    assert_eq!(distinct.len(), acknowledged.len(), "one case acknowledged twice");
+    assert_eq!(
+        distinct.len(),
+        acknowledged.len(),
+        "one case acknowledged twice"
+    );
     let present = diesel::sql_query("SELECT count(*) AS n FROM cases WHERE id = ANY($1)")
         .bind::<Array<SqlUuid>, _>(&acknowledged)
         .get_result::<Count>(&mut conn)
         .await
         .unwrap()
         .n;
-    assert_eq!(present as usize, acknowledged.len(), "an acknowledged write was lost");
+    assert_eq!(
+        present as usize,
+        acknowledged.len(),
+        "an acknowledged write was lost"
+    );
     assert_eq!(
         count(&mut conn, "SELECT count(*) AS n FROM cases").await as usize,
         acknowledged.len(),
@@ -331,8 +358,14 @@ async fn a_database_stopped_for_five_seconds_under_write_load_answers_only_2xx_o
 fn start_up_gives_up_after_its_wait_naming_the_server_but_never_the_password() {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_pulang"))
-        .env("DATABASE_URL", "postgres://pulang:s3cret-pw@127.0.0.1:1/pulang")
-        .env("PULANG_JWT_SECRET", "a-test-secret-of-more-than-thirty-two-characters")
+        .env(
+            "DATABASE_URL",
+            "postgres://pulang:s3cret-pw@127.0.0.1:1/pulang",
+        )
+        .env(
+            "PULANG_JWT_SECRET",
+            "a-test-secret-of-more-than-thirty-two-characters",
+        )
         .env("PULANG_DB_WAIT_SECONDS", "2")
         .env("PULANG_BIND", format!("127.0.0.1:{}", free_port()))
         .env("RUST_LOG", "info")
@@ -342,8 +375,14 @@ fn start_up_gives_up_after_its_wait_naming_the_server_but_never_the_password() {
     let waited = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "it must exit non-zero: {stderr}");
-    assert!(waited >= Duration::from_secs(2), "it did not wait: {waited:?}");
-    assert!(waited < Duration::from_secs(15), "it waited too long: {waited:?}");
+    assert!(
+        waited >= Duration::from_secs(2),
+        "it did not wait: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(15),
+        "it waited too long: {waited:?}"
+    );
     assert!(
         stderr.contains("host=127.0.0.1 port=1 database=pulang"),
         "the server is not named: {stderr}"
@@ -353,7 +392,10 @@ fn start_up_gives_up_after_its_wait_naming_the_server_but_never_the_password() {
         stderr.matches("not reachable").count() >= 2,
         "each try is logged: {stderr}"
     );
-    assert!(!stderr.contains("s3cret-pw"), "the password leaked: {stderr}");
+    assert!(
+        !stderr.contains("s3cret-pw"),
+        "the password leaked: {stderr}"
+    );
 }
 
 #[test]
@@ -364,14 +406,20 @@ fn start_up_waits_for_a_database_that_comes_later_and_serves() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(pulang::db::create_database_if_missing(&cluster.url("postgres"), "pulang"))
-        .unwrap();
+    rt.block_on(pulang::db::create_database_if_missing(
+        &cluster.url("postgres"),
+        "pulang",
+    ))
+    .unwrap();
     cluster.cluster.lock().unwrap().stop().unwrap();
 
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pulang"))
         .env("DATABASE_URL", &url)
-        .env("PULANG_JWT_SECRET", "a-test-secret-of-more-than-thirty-two-characters")
+        .env(
+            "PULANG_JWT_SECRET",
+            "a-test-secret-of-more-than-thirty-two-characters",
+        )
         .env("PULANG_DB_WAIT_SECONDS", "60")
         .env("PULANG_BIND", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
@@ -392,8 +440,11 @@ fn start_up_waits_for_a_database_that_comes_later_and_serves() {
         database_back.elapsed().as_millis()
     );
     assert!(
-        http(port, "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .is_some_and(|r| r.starts_with("HTTP/1.1 200"))
+        http(
+            port,
+            "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .is_some_and(|r| r.starts_with("HTTP/1.1 200"))
     );
     terminate(child);
 }
