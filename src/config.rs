@@ -112,7 +112,10 @@ impl Settings {
             })
             .unwrap_or_default();
         let millis = |key: &str, default: Duration| -> anyhow::Result<Duration> {
-            Ok(Duration::from_millis(parse_num(key, default.as_millis() as u64)?))
+            Ok(Duration::from_millis(parse_num(
+                key,
+                default.as_millis() as u64,
+            )?))
         };
         let defaults = DbLimits::default();
         let db_limits = DbLimits {
@@ -132,7 +135,9 @@ impl Settings {
         let report_request_timeout =
             millis("PULANG_REPORT_REQUEST_TIMEOUT_MS", Duration::from_secs(150))?;
         if request_timeout.is_zero() || report_request_timeout.is_zero() {
-            bail!("PULANG_REQUEST_TIMEOUT_MS and PULANG_REPORT_REQUEST_TIMEOUT_MS must be at least 1");
+            bail!(
+                "PULANG_REQUEST_TIMEOUT_MS and PULANG_REPORT_REQUEST_TIMEOUT_MS must be at least 1"
+            );
         }
         let export_page_rows = parse_num("PULANG_EXPORT_PAGE_ROWS", 1000)?.clamp(1, 10_000) as i64;
         Ok(Self {

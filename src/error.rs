@@ -359,7 +359,10 @@ impl From<diesel::result::Error> for ApiError {
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        Self::outage(crate::db::Outage::of_pool(&error), anyhow::anyhow!("{error}"))
+        Self::outage(
+            crate::db::Outage::of_pool(&error),
+            anyhow::anyhow!("{error}"),
+        )
     }
 }
 

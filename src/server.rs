@@ -204,7 +204,9 @@ pub fn describe_database_url(url: &str) -> String {
         None => ("", authority),
     };
     let (host, port) = match hostport.strip_prefix('[') {
-        Some(v6) => v6.split_once("]:").unwrap_or((v6.trim_end_matches(']'), "")),
+        Some(v6) => v6
+            .split_once("]:")
+            .unwrap_or((v6.trim_end_matches(']'), "")),
         None => hostport.rsplit_once(':').unwrap_or((hostport, "")),
     };
     let (mut host, mut port) = (host.to_owned(), port.to_owned());
@@ -215,7 +217,13 @@ pub fn describe_database_url(url: &str) -> String {
             _ => {}
         }
     }
-    let or = |s: &str, default: &str| if s.is_empty() { default.to_owned() } else { s.to_owned() };
+    let or = |s: &str, default: &str| {
+        if s.is_empty() {
+            default.to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
     format!(
         "host={} port={} database={} user={}",
         or(&host, "localhost"),
@@ -231,14 +239,22 @@ mod tests {
 
     #[test]
     fn a_described_url_never_shows_the_password() {
-        let shown = describe_database_url("postgres://pulang:s3cret-pw@db.example:6543/pulang?sslmode=require");
-        assert_eq!(shown, "host=db.example port=6543 database=pulang user=pulang");
+        let shown = describe_database_url(
+            "postgres://pulang:s3cret-pw@db.example:6543/pulang?sslmode=require",
+        );
+        assert_eq!(
+            shown,
+            "host=db.example port=6543 database=pulang user=pulang"
+        );
         assert!(!shown.contains("s3cret"));
     }
 
     #[test]
     fn a_socket_url_names_its_folder() {
         let shown = describe_database_url("postgres://postgres@localhost/pulang?host=%2Ftmp%2Fpg");
-        assert_eq!(shown, "host=/tmp/pg port=5432 database=pulang user=postgres");
+        assert_eq!(
+            shown,
+            "host=/tmp/pg port=5432 database=pulang user=postgres"
+        );
     }
 }

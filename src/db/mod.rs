@@ -68,6 +68,19 @@ impl DbLimits {
     }
 }
 
+/// Raises the statement timeout of the current transaction (only) to the
+/// report limit: statistics call this first thing in their transaction.
+pub async fn use_report_timeout(
+    conn: &mut AsyncPgConnection,
+    limits: &DbLimits,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query("SELECT set_config('statement_timeout', $1, true)")
+        .bind::<diesel::sql_types::Text, _>(limits.report_statement.as_millis().to_string())
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// Builds a pool of at most `size` connections to `url` with the default
 /// [`DbLimits`].
 pub fn build_pool(url: &str, size: usize) -> anyhow::Result<DbPool> {

@@ -111,16 +111,31 @@ impl Outage {
 fn of_message(message: &str) -> Option<Outage> {
     const TABLE: &[(&str, Outage)] = &[
         // 57P01 (fast shutdown, pg_terminate_backend)
-        ("terminating connection due to administrator command", Outage::Restarting),
+        (
+            "terminating connection due to administrator command",
+            Outage::Restarting,
+        ),
         // 57P02
-        ("terminating connection because of crash of another server process", Outage::Restarting),
+        (
+            "terminating connection because of crash of another server process",
+            Outage::Restarting,
+        ),
         // 57P03: "… is starting up", "… is shutting down", "… is in recovery mode", "… not yet accepting connections"
         ("the database system is", Outage::Restarting),
-        ("canceling statement due to conflict with recovery", Outage::Restarting),
+        (
+            "canceling statement due to conflict with recovery",
+            Outage::Restarting,
+        ),
         // 57014
-        ("canceling statement due to statement timeout", Outage::StatementTimeout),
+        (
+            "canceling statement due to statement timeout",
+            Outage::StatementTimeout,
+        ),
         // 55P03
-        ("canceling statement due to lock timeout", Outage::LockTimeout),
+        (
+            "canceling statement due to lock timeout",
+            Outage::LockTimeout,
+        ),
         // 25P03
         ("idle-in-transaction timeout", Outage::IdleInTransaction),
         // 53300
@@ -135,10 +150,14 @@ fn of_message(message: &str) -> Option<Outage> {
 
 /// tokio-postgres' messages for a socket that closed or failed.
 fn socket_broke(message: &str) -> Option<Outage> {
-    ["connection closed", "error communicating with the server", "timeout waiting for server"]
-        .iter()
-        .any(|text| message.contains(text))
-        .then_some(Outage::Unreachable)
+    [
+        "connection closed",
+        "error communicating with the server",
+        "timeout waiting for server",
+    ]
+    .iter()
+    .any(|text| message.contains(text))
+    .then_some(Outage::Unreachable)
 }
 
 #[cfg(test)]
@@ -176,7 +195,11 @@ mod tests {
             "the database system is shutting down",
             "terminating connection because of crash of another server process",
         ] {
-            assert_eq!(Outage::of_query(&unknown(message)), Some(Outage::Restarting), "{message}");
+            assert_eq!(
+                Outage::of_query(&unknown(message)),
+                Some(Outage::Restarting),
+                "{message}"
+            );
         }
     }
 
@@ -191,7 +214,9 @@ mod tests {
             Some(Outage::LockTimeout)
         );
         assert_eq!(
-            Outage::of_query(&unknown("terminating connection due to idle-in-transaction timeout")),
+            Outage::of_query(&unknown(
+                "terminating connection due to idle-in-transaction timeout"
+            )),
             Some(Outage::IdleInTransaction)
         );
     }

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use diesel_async::TransactionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, SimpleAsyncConnection};
-use diesel_async::TransactionManager;
 
 use super::DbConn;
 use crate::error::ApiResult;

@@ -222,8 +222,12 @@ where
             format!("attachment; filename=\"{filename}\""),
         ))
         .streaming(
-            stream::once(async move { Ok::<_, actix_web::Error>(head) })
-                .chain(pages(filename.to_owned(), snapshot, first.next, fetch)),
+            stream::once(async move { Ok::<_, actix_web::Error>(head) }).chain(pages(
+                filename.to_owned(),
+                snapshot,
+                first.next,
+                fetch,
+            )),
         ))
 }
 

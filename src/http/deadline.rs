@@ -33,7 +33,10 @@ fn deadline_for(req: &ServiceRequest, settings: &Settings) -> (Duration, &'stati
             && (path == "/api/v1/cases" || path == "/api/v1/transfers")
             && crate::http::csv::wants_csv(req.request()));
     if report {
-        (settings.report_request_timeout, "PULANG_REPORT_REQUEST_TIMEOUT_MS")
+        (
+            settings.report_request_timeout,
+            "PULANG_REPORT_REQUEST_TIMEOUT_MS",
+        )
     } else if path == "/api/v1/events" {
         (
             settings.request_timeout + LONGEST_EVENT_WAIT,
@@ -103,7 +106,12 @@ struct DeadlineExceeded {
 
 impl std::fmt::Display for DeadlineExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.problem.detail.as_deref().unwrap_or("deadline exceeded"))
+        f.write_str(
+            self.problem
+                .detail
+                .as_deref()
+                .unwrap_or("deadline exceeded"),
+        )
     }
 }
 

@@ -5,10 +5,10 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::web::Bytes;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage};
 
 use crate::error::{LoggedCause, PROBLEM_JSON, Problem};
@@ -82,7 +82,9 @@ pub async fn request_envelope(
         }));
     }
     match cause {
-        Some(LoggedCause(cause)) if status.is_server_error() => line.error(&format!("cause: {cause}")),
+        Some(LoggedCause(cause)) if status.is_server_error() => {
+            line.error(&format!("cause: {cause}"))
+        }
         _ => line.info(""),
     }
     Ok(res)
@@ -163,7 +165,10 @@ impl MessageBody for LoggedBody {
 impl Drop for LoggedBody {
     fn drop(&mut self) {
         if let Some(line) = self.line.take() {
-            line.info(&format!("ABANDONED by the client after {} bytes", self.bytes));
+            line.info(&format!(
+                "ABANDONED by the client after {} bytes",
+                self.bytes
+            ));
         }
     }
 }

@@ -185,7 +185,10 @@ async fn a_pool_with_every_connection_taken_is_busy_and_a_long_statement_is_canc
     assert_eq!(problem.extensions.unwrap()["reason"], "statement_timeout");
 
     // The connection is fine after the cancel, and an ended backend is an outage, not a bug.
-    diesel::sql_query("SELECT 1").execute(&mut *held).await.unwrap();
+    diesel::sql_query("SELECT 1")
+        .execute(&mut *held)
+        .await
+        .unwrap();
     diesel::sql_query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = current_database() AND pid <> pg_backend_pid()",
@@ -240,9 +243,7 @@ async fn an_export_is_one_moment_of_the_data_across_its_pages() {
     let request = TestRequest::get()
         .uri("/api/v1/cases")
         .insert_header(("Accept", "text/csv;q=0.5, application/json"));
-    let r = app
-        .call(with_token(request, Some(&k.case_worker)))
-        .await;
+    let r = app.call(with_token(request, Some(&k.case_worker))).await;
     assert_eq!(r.status, 200);
     assert!(r.json()["items"].is_array(), "{}", r.text());
 }
@@ -268,7 +269,11 @@ async fn an_export_that_fails_part_way_ends_without_its_final_chunk() {
     .load(&mut app.db().await)
     .await
     .unwrap();
-    assert_eq!(ended.len(), 1, "the export holds one connection in one transaction");
+    assert_eq!(
+        ended.len(),
+        1,
+        "the export holds one connection in one transaction"
+    );
     assert_eq!(ended[0].state, "idle in transaction");
     assert!(
         to_bytes(response.into_body()).await.is_err(),
