@@ -18,6 +18,7 @@ mod housekeeping;
 mod local_cluster;
 mod openapi_file;
 mod regions;
+mod retries;
 mod schema;
 mod sign_in_throttle;
 mod stats;
