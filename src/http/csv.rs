@@ -70,7 +70,7 @@ fn quality(accept: &str, media: &str) -> Option<(u16, u8, isize)> {
 /// Whether `accept` prefers `wanted` to `other`.
 fn prefers(accept: &str, wanted: &str, other: &str) -> bool {
     match (quality(accept, wanted), quality(accept, other)) {
-        (Some((q, ..)), _) if q == 0 => false,
+        (Some((0, ..)), _) => false,
         (Some(w), Some(o)) => w > o,
         (Some(_), None) => true,
         (None, _) => false,
