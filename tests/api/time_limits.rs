@@ -10,6 +10,7 @@ use actix_web::body::to_bytes;
 use actix_web::test::TestRequest;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use pulang::auth::Role;
 use pulang::db::DbLimits;
 use pulang::error::ApiError;
 
@@ -134,6 +135,7 @@ async fn a_read_only_database_refuses_writes_with_503_serves_reads_and_is_not_re
     let app = TestApp::spawn().await;
     let k = app.kalbar().await;
     create_case(&app, &k.case_worker, 1).await;
+    let (user, password) = app.create_user("reader", vec![Role::Viewer], None).await;
     // The pool opened its connections before; new sessions see the setting.
     let app = TestApp::on_database(&app.database_url, TestOptions::default()).await;
     let mut admin = app.db().await;
@@ -153,6 +155,17 @@ async fn a_read_only_database_refuses_writes_with_503_serves_reads_and_is_not_re
 
     let r = app.get("/api/v1/cases", Some(&k.case_worker)).await;
     assert_eq!(r.status, 200, "reads still work: {}", r.text());
+
+    // A sign-in records its attempt, so it is a write too: 503, not 500.
+    let r = app
+        .post(
+            "/api/v1/auth/token",
+            &serde_json::json!({"grant_type": "password", "username": user, "password": password}),
+            None,
+        )
+        .await;
+    let problem = r.assert_problem(503);
+    assert_eq!(problem["reason"], "read_only", "{problem}");
 
     let r = app.get("/health/ready", None).await;
     let problem = r.assert_problem(503);
