@@ -217,3 +217,91 @@ fn render_problem(
         BoxBody::new(body)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Mutex, OnceLock};
+
+    use actix_web::body::{BodyStream, to_bytes};
+
+    use super::*;
+
+    /// Keeps every log line, for the tests below (the only logger of the unit tests).
+    struct Capture(Mutex<Vec<String>>);
+
+    impl log::Log for Capture {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{} {}", record.level(), record.args()));
+        }
+        fn flush(&self) {}
+    }
+
+    fn lines_about(request_id: &str) -> Vec<String> {
+        static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
+        let capture = CAPTURE.get_or_init(|| {
+            let capture: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
+            let _ = log::set_logger(capture);
+            log::set_max_level(log::LevelFilter::Trace);
+            capture
+        });
+        let lines = capture.0.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| l.contains(request_id))
+            .cloned()
+            .collect()
+    }
+
+    fn streamed(request_id: &str, chunks: Vec<Result<Bytes, std::io::Error>>) -> LoggedBody {
+        lines_about(request_id);
+        LoggedBody {
+            body: BoxBody::new(BodyStream::new(futures_util::stream::iter(chunks))),
+            line: Some(AccessLine {
+                method: "GET".into(),
+                path: "/api/v1/cases".into(),
+                status: 200,
+                request_id: request_id.into(),
+                started: Instant::now(),
+            }),
+            bytes: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_that_breaks_off_is_logged_as_a_failure_not_a_success() {
+        let body = streamed(
+            "req-broken",
+            vec![
+                Ok(Bytes::from_static(b"a,b\r\n")),
+                Err(std::io::Error::other("the database went away")),
+            ],
+        );
+        assert!(to_bytes(body).await.is_err());
+        let lines = lines_about("req-broken");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("ERROR GET /api/v1/cases 200"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[0].contains("FAILED after 5 bytes of body, response truncated"),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_is_logged_when_it_has_ended() {
+        let body = streamed("req-whole", vec![Ok(Bytes::from_static(b"a,b\r\n"))]);
+        assert_eq!(to_bytes(body).await.unwrap().len(), 5);
+        let lines = lines_about("req-whole");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("INFO "), "{lines:?}");
+        assert!(lines[0].contains("complete, 5 bytes"), "{lines:?}");
+    }
+}
