@@ -48,9 +48,9 @@ pub fn build_app(
                 .config(Config::default().try_it_out_enabled(true)),
         )
         .default_service(web::to(no_route))
+        .wrap(from_fn(request_deadline))
         .wrap(cors)
         .wrap(from_fn(request_envelope))
-        .wrap(from_fn(request_deadline))
 }
 
 /// CORS for third-party frontends: the configured origins, plus the API's own

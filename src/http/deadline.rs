@@ -15,11 +15,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, ResponseError, web};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
 
 use crate::config::Settings;
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
-use crate::http::middleware::{REQUEST_ID, request_id_of};
+use crate::http::middleware::{REQUEST_ID, RequestId, request_id_of};
 use crate::state::AppState;
 
 /// The longest `wait` of `GET /api/v1/events`, added to its deadline.
@@ -47,25 +47,25 @@ fn deadline_for(req: &ServiceRequest, settings: &Settings) -> (Duration, &'stati
     }
 }
 
-/// Runs the request under its deadline. This middleware is the outermost,
-/// so the envelope (problem bodies, access log) runs inside it; at the deadline
-/// it answers for the envelope: a whole problem document under the request's
-/// id, and the access-log line.
+/// Runs the request under its deadline. This middleware is the innermost,
+/// around the routes, so that the request envelope (request id, access log)
+/// and CORS stay outside it. At the deadline the handler went with the request
+/// object, so the 504 is returned as the service's error, rendered whole here
+/// (problem document under the request's id); the layers outside add their
+/// headers to it as to any error.
 pub async fn request_deadline(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let (limit, name) = deadline_for(&req, &state.settings);
-    // The envelope takes the id from this header, so both answers carry the same.
-    let request_id = request_id_of(&req);
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        req.headers_mut().insert(REQUEST_ID, value);
-    }
-    let (method, path) = (req.method().clone(), req.path().to_owned());
-    let started = std::time::Instant::now();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(|| request_id_of(&req), |id| id.0.clone());
+    let path = req.path().to_owned();
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(response) => Ok(response?.map_into_boxed_body()),
         Err(_) => {
@@ -81,11 +81,11 @@ pub async fn request_deadline(
             .with_extension("limit", name.into())
             .with_extension("limit_ms", (limit.as_millis() as u64).into());
             let mut problem = error.to_problem();
-            problem.instance = Some(path.clone());
+            problem.instance = Some(path);
             problem.request_id = Some(request_id.clone());
             log::warn!(
-                "{method} {path} 504 {:.1}ms request_id={request_id} stopped at its deadline ({name})",
-                started.elapsed().as_secs_f64() * 1000.0
+                "request_id={request_id} stopped at its deadline of {} ms ({name})",
+                limit.as_millis()
             );
             Err(DeadlineExceeded {
                 problem,

@@ -43,7 +43,27 @@ pub async fn request_envelope(
     let method = req.method().clone();
     let path = req.path().to_owned();
 
-    let mut res = next.call(req).await?.map_into_boxed_body();
+    let mut res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(error) => {
+            // An error of the service itself (the request deadline's 504, a CORS
+            // refusal): the server renders it; the access log still gets its line.
+            let status = error.as_response_error().status_code();
+            let line = AccessLine {
+                method: method.to_string(),
+                path,
+                status: status.as_u16(),
+                request_id,
+                started,
+            };
+            if status.is_server_error() {
+                line.error(&format!("cause: {error}"));
+            } else {
+                line.info("");
+            }
+            return Err(error);
+        }
+    };
 
     let status = res.status();
     if status.as_u16() >= 400 && !is_problem(&res) {

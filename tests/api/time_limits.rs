@@ -72,11 +72,21 @@ async fn a_request_held_by_a_lock_past_its_deadline_answers_504_naming_the_limit
 
     let mut lock = lock_cases(&app).await;
     let started = Instant::now();
-    let r = app
-        .get(&format!("/api/v1/cases/{id}"), Some(&k.case_worker))
-        .await;
+    let request = TestRequest::get()
+        .uri(&format!("/api/v1/cases/{id}"))
+        .insert_header(("Origin", "https://frontend.example"));
+    let r = app.call(with_token(request, Some(&k.case_worker))).await;
     let waited = started.elapsed();
     let problem = r.assert_problem(504);
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("https://frontend.example"),
+        "a browser frontend must be able to read the 504"
+    );
+    assert_eq!(
+        r.header("x-request-id"),
+        problem["request_id"].as_str().map(str::to_owned)
+    );
     assert_eq!(problem["limit"], "PULANG_REQUEST_TIMEOUT_MS", "{problem}");
     assert!(
         problem["detail"]
