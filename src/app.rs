@@ -10,6 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use crate::http::deadline::request_deadline;
 use crate::http::fallback::{RouteTable, no_route};
 use crate::http::middleware::{REQUEST_ID, request_envelope};
 use crate::openapi::{ApiDoc, finish, routes};
@@ -47,6 +48,7 @@ pub fn build_app(
                 .config(Config::default().try_it_out_enabled(true)),
         )
         .default_service(web::to(no_route))
+        .wrap(from_fn(request_deadline))
         .wrap(cors)
         .wrap(from_fn(request_envelope))
 }

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::db::DbLimits;
+
 /// Where the database comes from.
 #[derive(Debug, Clone)]
 pub enum DatabaseSource {
@@ -48,6 +50,16 @@ pub struct Settings {
     /// How long a break-the-glass grant to a person's earlier returns lasts
     /// (`PULANG_BREAK_GLASS_MINUTES`, default 240).
     pub break_glass_ttl: Duration,
+    /// Statement, lock, idle-in-transaction and pool-wait limits of the pool.
+    pub db_limits: DbLimits,
+    /// Longest time to the response head of an ordinary request (`PULANG_REQUEST_TIMEOUT_MS`).
+    pub request_timeout: Duration,
+    /// Longest time to the response head of a report or export (`PULANG_REPORT_REQUEST_TIMEOUT_MS`).
+    pub report_request_timeout: Duration,
+    /// How long start-up waits for the database (`PULANG_DB_WAIT_SECONDS`).
+    pub db_wait: Duration,
+    /// Rows per page of a CSV export (`PULANG_EXPORT_PAGE_ROWS`).
+    pub export_page_rows: i64,
 }
 
 impl Settings {
@@ -107,6 +119,35 @@ impl Settings {
                     .collect()
             })
             .unwrap_or_default();
+        let millis = |key: &str, default: Duration| -> anyhow::Result<Duration> {
+            Ok(Duration::from_millis(parse_num(
+                key,
+                default.as_millis() as u64,
+            )?))
+        };
+        let defaults = DbLimits::default();
+        let db_limits = DbLimits {
+            statement: millis("PULANG_STATEMENT_TIMEOUT_MS", defaults.statement)?,
+            report_statement: millis(
+                "PULANG_REPORT_STATEMENT_TIMEOUT_MS",
+                defaults.report_statement,
+            )?,
+            lock: millis("PULANG_LOCK_TIMEOUT_MS", defaults.lock)?,
+            idle_in_transaction: millis(
+                "PULANG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                defaults.idle_in_transaction,
+            )?,
+            pool_wait: millis("PULANG_DB_POOL_WAIT_MS", defaults.pool_wait)?,
+        };
+        let request_timeout = millis("PULANG_REQUEST_TIMEOUT_MS", Duration::from_secs(30))?;
+        let report_request_timeout =
+            millis("PULANG_REPORT_REQUEST_TIMEOUT_MS", Duration::from_secs(150))?;
+        if request_timeout.is_zero() || report_request_timeout.is_zero() {
+            bail!(
+                "PULANG_REQUEST_TIMEOUT_MS and PULANG_REPORT_REQUEST_TIMEOUT_MS must be at least 1"
+            );
+        }
+        let export_page_rows = parse_num("PULANG_EXPORT_PAGE_ROWS", 1000)?.clamp(1, 10_000) as i64;
         Ok(Self {
             database,
             data_dir: PathBuf::from(get("PULANG_DATA_DIR").unwrap_or_else(|| ".pulang".to_owned())),
@@ -120,6 +161,11 @@ impl Settings {
             cors_origins,
             max_body_bytes: parse_num("PULANG_MAX_BODY_BYTES", 16 * 1024 * 1024)? as usize,
             break_glass_ttl,
+            db_limits,
+            request_timeout,
+            report_request_timeout,
+            db_wait: Duration::from_secs(parse_num("PULANG_DB_WAIT_SECONDS", 60)?),
+            export_page_rows,
         })
     }
 }
@@ -155,6 +201,22 @@ mod tests {
     fn a_bad_number_names_its_variable() {
         let err = settings(&[("PULANG_DB_POOL_SIZE", "many")]).unwrap_err();
         assert!(err.to_string().contains("PULANG_DB_POOL_SIZE"));
+    }
+
+    #[test]
+    fn time_limits_have_defaults_and_overrides() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.db_limits, DbLimits::default());
+        assert_eq!(s.request_timeout, Duration::from_secs(30));
+        assert_eq!(s.db_wait, Duration::from_secs(60));
+        let s = settings(&[
+            ("PULANG_LOCK_TIMEOUT_MS", "250"),
+            ("PULANG_REQUEST_TIMEOUT_MS", "1500"),
+        ])
+        .unwrap();
+        assert_eq!(s.db_limits.lock, Duration::from_millis(250));
+        assert_eq!(s.request_timeout, Duration::from_millis(1500));
+        assert!(settings(&[("PULANG_REQUEST_TIMEOUT_MS", "0")]).is_err());
     }
 
     #[test]

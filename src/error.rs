@@ -100,6 +100,7 @@ fn default_kind(status: StatusCode) -> (&'static str, &'static str) {
         428 => ("precondition-required", "Precondition required"),
         429 => ("too-many-requests", "Too many requests"),
         503 => ("unavailable", "Service unavailable"),
+        504 => ("deadline-exceeded", "Request deadline exceeded"),
         s if s >= 500 => ("internal", "Internal server error"),
         _ => ("error", "Request failed"),
     }
@@ -203,6 +204,15 @@ impl ApiError {
             "the database cannot be reached; try again shortly",
         )
         .with_retry_after(5);
+        error.0.cause = Some(cause.into());
+        error
+    }
+
+    /// 503 for a database outage, with its `reason` and `Retry-After`.
+    pub fn outage(outage: crate::db::Outage, cause: impl Into<anyhow::Error>) -> Self {
+        let mut error = Self::new(StatusCode::SERVICE_UNAVAILABLE, outage.detail())
+            .with_retry_after(outage.retry_after())
+            .with_extension("reason", outage.reason().into());
         error.0.cause = Some(cause.into());
         error
     }
@@ -332,11 +342,11 @@ impl ResponseError for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
+        if let Some(outage) = crate::db::Outage::of_query(&error) {
+            return Self::outage(outage, error);
+        }
         match &error {
             Error::NotFound => Self::not_found("no such record"),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Self::unavailable(error)
-            }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the request collided with another; retry it",
@@ -349,7 +359,10 @@ impl From<diesel::result::Error> for ApiError {
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        Self::unavailable(anyhow::anyhow!("{error}"))
+        Self::outage(
+            crate::db::Outage::of_pool(&error),
+            anyhow::anyhow!("{error}"),
+        )
     }
 }
 

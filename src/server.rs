@@ -1,6 +1,8 @@
 //! Running Pulang: finding the database (a configured server or the private
 //! local cluster), migrating it, and serving HTTP until Ctrl-C or SIGTERM.
 
+use std::time::{Duration, Instant};
+
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -101,6 +103,7 @@ async fn serve_on(
     settings: Settings,
     tokens: TokenKeys,
 ) -> anyhow::Result<()> {
+    wait_for_database(&database.url, settings.db_wait).await?;
     let applied = crate::db::run_migrations(&database.url).await?;
     if !applied.is_empty() {
         log::info!("applied migrations: {}", applied.join(", "));
@@ -110,7 +113,7 @@ async fn serve_on(
     {
         log::info!("created the first system administrator {admin:?} from PULANG_ADMIN_USERNAME");
     }
-    let pool = crate::db::build_pool(&database.url, settings.pool_size)?;
+    let pool = crate::db::build_pool_with(&database.url, settings.pool_size, settings.db_limits)?;
     let sweeper = crate::housekeeping::spawn(pool.clone());
     let bind = settings.bind;
     let workers = settings.workers;
@@ -144,4 +147,117 @@ async fn serve_on(
     run.context("the HTTP server failed")?;
     log::info!("HTTP server stopped");
     Ok(())
+}
+
+/// Waits until the database accepts a connection, trying again with a
+/// doubling pause (a quarter second up to five seconds) for at most `limit`
+/// (`PULANG_DB_WAIT_SECONDS`), so that Pulang started beside a database that
+/// is still coming up (or restarting) simply waits for it. Each try is logged
+/// with the server and database, never the password. Gives up with an error
+/// naming both, and the process exits non-zero (for a supervisor to restart).
+pub async fn wait_for_database(url: &str, limit: Duration) -> anyhow::Result<()> {
+    let target = describe_database_url(url);
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(250);
+    for attempt in 1.. {
+        let tried =
+            tokio::time::timeout(Duration::from_secs(5), AsyncPgConnection::establish(url)).await;
+        let error = match tried {
+            Ok(Ok(_)) => {
+                if attempt > 1 {
+                    log::info!(
+                        "the database at {target} is reachable after {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                return Ok(());
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no answer within 5 s".to_owned(),
+        };
+        let waited = started.elapsed();
+        if waited >= limit {
+            anyhow::bail!(
+                "gave up waiting for the database at {target} after {} tries in {:.0} s \
+                 (PULANG_DB_WAIT_SECONDS={}); last error: {error}",
+                attempt,
+                waited.as_secs_f64(),
+                limit.as_secs()
+            );
+        }
+        log::warn!(
+            "the database at {target} is not reachable (try {attempt}: {error}); \
+             trying again in {:.2} s",
+            pause.min(limit - waited).as_secs_f64()
+        );
+        tokio::time::sleep(pause.min(limit - waited)).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+    unreachable!("the loop returns or bails")
+}
+
+/// `host=… port=… database=… user=…` of a PostgreSQL URL, for logs: the
+/// password is never part of it.
+pub fn describe_database_url(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, database) = rest.split_once('/').unwrap_or((rest, ""));
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some((userinfo, hostport)) => (userinfo.split(':').next().unwrap_or(""), hostport),
+        None => ("", authority),
+    };
+    let (host, port) = match hostport.strip_prefix('[') {
+        Some(v6) => v6
+            .split_once("]:")
+            .unwrap_or((v6.trim_end_matches(']'), "")),
+        None => hostport.rsplit_once(':').unwrap_or((hostport, "")),
+    };
+    let (mut host, mut port) = (host.to_owned(), port.to_owned());
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match &*key {
+            "host" => host = value.into_owned(),
+            "port" => port = value.into_owned(),
+            _ => {}
+        }
+    }
+    let or = |s: &str, default: &str| {
+        if s.is_empty() {
+            default.to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    format!(
+        "host={} port={} database={} user={}",
+        or(&host, "localhost"),
+        or(&port, "5432"),
+        or(database, "(default)"),
+        or(user, "(default)")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_described_url_never_shows_the_password() {
+        let shown = describe_database_url(
+            "postgres://pulang:s3cret-pw@db.example:6543/pulang?sslmode=require",
+        );
+        assert_eq!(
+            shown,
+            "host=db.example port=6543 database=pulang user=pulang"
+        );
+        assert!(!shown.contains("s3cret"));
+    }
+
+    #[test]
+    fn a_socket_url_names_its_folder() {
+        let shown = describe_database_url("postgres://postgres@localhost/pulang?host=%2Ftmp%2Fpg");
+        assert_eq!(
+            shown,
+            "host=/tmp/pg port=5432 database=pulang user=postgres"
+        );
+    }
 }

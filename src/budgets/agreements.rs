@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -21,6 +21,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{Json, Query};
+use crate::http::idempotency::{self, Created};
 use crate::schema::{budgets, cost_sharing_agreements as csa};
 use crate::state::AppState;
 
@@ -82,7 +83,7 @@ pub struct Agreement {
 }
 
 /// A proposed agreement.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "fiscal_year": 2019, "regency_agency_id": "6d2e3f4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
@@ -226,20 +227,25 @@ async fn budget(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Bu
 /// one of its regencies split the cost of returns to that regency in a fiscal
 /// year, in basis points of the province's share — one split for all costs or
 /// one per cost category — and which budget each side pays from. It applies
-/// once the regency's social service approves it.
+/// once the regency's social service approves it. Send an `Idempotency-Key`
+/// header so that a retry after a 503 or a lost answer proposes nothing twice.
 #[utoipa::path(
     tag = "budgets",
     operation_id = "create_cost_sharing_agreement",
     request_body = NewAgreement,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of proposing again")),
     responses((status = 201, description = "The proposed agreement", body = Agreement))
 )]
 #[post("/cost-sharing-agreements")]
 pub async fn create_cost_sharing_agreement(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Json<NewAgreement>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ManageBudgets)?;
+    let key = idempotency::key_of(&req)?;
+    let hash = idempotency::fingerprint(&body.0);
     if caller.agency_kind != AgencyKind::ProvincialSocialService {
         return Err(ApiError::forbidden(
             "a provincial social service proposes cost-sharing agreements",
@@ -332,45 +338,59 @@ pub async fn create_cost_sharing_agreement(
         )
     });
     let actor = Actor::from(&caller);
+    let location = |a: &Agreement| Some(format!("/api/v1/cost-sharing-agreements/{}", a.id));
     let agreement = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let agreement: Agreement = diesel::insert_into(csa::table)
-                .values((
-                    csa::fiscal_year.eq(new.fiscal_year),
-                    csa::province_agency_id.eq(caller.agency_id),
-                    csa::regency_agency_id.eq(new.regency_agency_id),
-                    csa::regency_code.eq(&regency_code),
-                    csa::province_budget_id.eq(new.province_budget_id),
-                    csa::regency_budget_id.eq(new.regency_budget_id),
-                    csa::all_costs_bp.eq(new.all_costs_bp.map(|bp| bp as i32)),
-                    csa::category_bp.eq(category_bp),
-                    csa::status.eq(AgreementStatus::Proposed),
-                    csa::proposed_by.eq(caller.principal_id),
-                ))
-                .returning(Agreement::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
+            idempotency::create_once(
                 conn,
-                &actor,
-                Entry::change(
-                    "agreement.propose",
-                    "agreement",
-                    agreement.id,
-                    None::<&()>,
-                    Some(&agreement),
-                ),
+                caller.principal_id,
+                key.as_deref(),
+                &hash,
+                location,
+                async |conn| {
+                    let agreement: Agreement = diesel::insert_into(csa::table)
+                        .values((
+                            csa::fiscal_year.eq(new.fiscal_year),
+                            csa::province_agency_id.eq(caller.agency_id),
+                            csa::regency_agency_id.eq(new.regency_agency_id),
+                            csa::regency_code.eq(&regency_code),
+                            csa::province_budget_id.eq(new.province_budget_id),
+                            csa::regency_budget_id.eq(new.regency_budget_id),
+                            csa::all_costs_bp.eq(new.all_costs_bp.map(|bp| bp as i32)),
+                            csa::category_bp.eq(category_bp),
+                            csa::status.eq(AgreementStatus::Proposed),
+                            csa::proposed_by.eq(caller.principal_id),
+                        ))
+                        .returning(Agreement::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        Entry::change(
+                            "agreement.propose",
+                            "agreement",
+                            agreement.id,
+                            None::<&()>,
+                            Some(&agreement),
+                        ),
+                    )
+                    .await?;
+                    Ok(agreement)
+                },
             )
-            .await?;
-            Ok(agreement)
+            .await
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            "Location",
-            format!("/api/v1/cost-sharing-agreements/{}", agreement.id),
-        ))
-        .json(agreement))
+    Ok(match agreement {
+        Created::New(agreement) => HttpResponse::Created()
+            .insert_header((
+                "Location",
+                format!("/api/v1/cost-sharing-agreements/{}", agreement.id),
+            ))
+            .json(agreement),
+        Created::Replayed(replay) => replay.respond(),
+    })
 }
 
 async fn decide(

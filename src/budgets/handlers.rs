@@ -1,6 +1,6 @@
 //! `GET/POST /api/v1/budgets`, `GET/PATCH /api/v1/budgets/{id}` and the ledger.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{Json, Query};
+use crate::http::idempotency::{self, Created};
 use crate::schema::{budget_ledger, budgets};
 use crate::state::AppState;
 
@@ -113,19 +114,24 @@ pub async fn get_budget(
 /// For finance officers of the owning agency. The owner must fit the source:
 /// APBN a ministry, apbd_province a provincial social service, apbd_regency a
 /// regency social service. The allocation (pagu) becomes the ledger's first
-/// entry.
+/// entry. Send an `Idempotency-Key` header so that a retry after a 503 or a
+/// lost answer creates nothing twice.
 #[utoipa::path(
     tag = "budgets",
     operation_id = "create_budget",
     request_body = NewBudget,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of creating again")),
     responses((status = 201, description = "The new budget", body = Budget))
 )]
 #[post("/budgets")]
 pub async fn create_budget(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Json<NewBudget>,
 ) -> ApiResult<HttpResponse> {
+    let key = idempotency::key_of(&req)?;
+    let hash = idempotency::fingerprint(&body.0);
     let new = body.0;
     let owner_id = new.owner_agency_id.unwrap_or(caller.agency_id);
     require_owner(&caller, owner_id)?;
@@ -177,54 +183,69 @@ pub async fn create_budget(
             .map(|r| province_of(r).to_owned()),
     };
     let actor = Actor::from(&caller);
+    let location = |b: &Budget| Some(format!("/api/v1/budgets/{}", b.id));
     let budget = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let row: BudgetRow = diesel::insert_into(budgets::table)
-                .values((
-                    budgets::fiscal_year.eq(new.fiscal_year),
-                    budgets::source.eq(new.source),
-                    budgets::owner_agency_id.eq(owner.id),
-                    budgets::province_code.eq(province),
-                    budgets::document_number.eq(document.unwrap_or_default()),
-                    budgets::activity_code.eq(new.activity_code.map(|c| c.trim().to_owned())),
-                    budgets::name.eq(name.unwrap_or_default()),
-                    budgets::status.eq(BudgetStatus::Draft),
-                ))
-                .returning(BudgetRow::as_returning())
-                .get_result(conn)
-                .await?;
-            ledger::append(
+            idempotency::create_once(
                 conn,
-                &actor,
-                &row,
-                NewEntry::new(LedgerKind::Allocation, new.allocation, "allocation (pagu)"),
+                caller.principal_id,
+                key.as_deref(),
+                &hash,
+                location,
+                async |conn| {
+                    let row: BudgetRow = diesel::insert_into(budgets::table)
+                        .values((
+                            budgets::fiscal_year.eq(new.fiscal_year),
+                            budgets::source.eq(new.source),
+                            budgets::owner_agency_id.eq(owner.id),
+                            budgets::province_code.eq(province),
+                            budgets::document_number.eq(document.unwrap_or_default()),
+                            budgets::activity_code
+                                .eq(new.activity_code.map(|c| c.trim().to_owned())),
+                            budgets::name.eq(name.unwrap_or_default()),
+                            budgets::status.eq(BudgetStatus::Draft),
+                        ))
+                        .returning(BudgetRow::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    ledger::append(
+                        conn,
+                        &actor,
+                        &row,
+                        NewEntry::new(LedgerKind::Allocation, new.allocation, "allocation (pagu)"),
+                    )
+                    .await?;
+                    let row = if new.status == Some(BudgetStatus::Active) {
+                        set_status(conn, row.id, BudgetStatus::Active).await?
+                    } else {
+                        row
+                    };
+                    let budget = queries::with_balances(conn, vec![row]).await?.remove(0);
+                    audit::record(
+                        conn,
+                        &actor,
+                        Entry::change(
+                            "budget.create",
+                            "budget",
+                            budget.id,
+                            None::<&()>,
+                            Some(&budget),
+                        ),
+                    )
+                    .await?;
+                    crate::events::budget_changed(conn, budget.id, "created").await?;
+                    Ok(budget)
+                },
             )
-            .await?;
-            let row = if new.status == Some(BudgetStatus::Active) {
-                set_status(conn, row.id, BudgetStatus::Active).await?
-            } else {
-                row
-            };
-            let budget = queries::with_balances(conn, vec![row]).await?.remove(0);
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "budget.create",
-                    "budget",
-                    budget.id,
-                    None::<&()>,
-                    Some(&budget),
-                ),
-            )
-            .await?;
-            crate::events::budget_changed(conn, budget.id, "created").await?;
-            Ok(budget)
+            .await
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/budgets/{}", budget.id)))
-        .json(budget))
+    Ok(match budget {
+        Created::New(budget) => HttpResponse::Created()
+            .insert_header(("Location", format!("/api/v1/budgets/{}", budget.id)))
+            .json(budget),
+        Created::Replayed(replay) => replay.respond(),
+    })
 }
 
 async fn set_status(
@@ -371,7 +392,7 @@ pub async fn list_budget_ledger(
 }
 
 /// A ledger entry recorded by hand.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, serde::Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"kind": "revision", "amount": 50_000_000, "reason": "APBD-P 2019 (perubahan)"}))]
 pub struct LedgerRequest {
@@ -391,11 +412,16 @@ pub struct LedgerRequest {
 /// a commitment, release or realisation outside a transfer, or the reversal of
 /// an earlier entry. An entry that would take the available amount below zero
 /// is refused with a 409 stating the `shortfall`, also when requests arrive at
-/// once: entries of one budget are serialised by a row lock.
+/// once: entries of one budget are serialised by a row lock. Send an
+/// `Idempotency-Key` header so that a retry after a 503 or a lost answer
+/// records nothing twice.
 #[utoipa::path(
     tag = "budgets",
     operation_id = "create_ledger_entry",
-    params(("id" = Uuid, Path, description = "The budget's id")),
+    params(
+        ("id" = Uuid, Path, description = "The budget's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of recording the entry again"),
+    ),
     request_body = LedgerRequest,
     responses(
         (status = 201, description = "The entry", body = LedgerEntry),
@@ -411,9 +437,12 @@ pub async fn create_ledger_entry(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    req: HttpRequest,
     body: Json<LedgerRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ManageBudgets)?;
+    let key = idempotency::key_of(&req)?;
+    let hash = idempotency::fingerprint(&(*id, &body.0));
     let request = body.0;
     let reason = request.reason.trim().to_owned();
     if reason.is_empty() {
@@ -424,32 +453,45 @@ pub async fn create_ledger_entry(
     let mut conn = state.pool.get().await?;
     let entry = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let visible = queries::find(conn, &scope, *id)
-                .await?
-                .ok_or_else(not_found)?;
-            require_owner(&caller, visible.owner_agency_id)?;
-            let budget = ledger::lock(conn, *id).await?.ok_or_else(not_found)?;
-            let new = match request.reverses_id {
-                Some(original_id) => reversal(conn, &budget, original_id, reason).await?,
-                None => manual_entry(request.kind, request.amount, reason)?,
-            };
-            let entry = ledger::append(conn, &actor, &budget, new).await?;
-            audit::record(
+            idempotency::create_once(
                 conn,
-                &actor,
-                Entry::change(
-                    "budget.ledger",
-                    "budget",
-                    budget.id,
-                    None::<&()>,
-                    Some(&entry),
-                ),
+                caller.principal_id,
+                key.as_deref(),
+                &hash,
+                |_| None,
+                async |conn| {
+                    let visible = queries::find(conn, &scope, *id)
+                        .await?
+                        .ok_or_else(not_found)?;
+                    require_owner(&caller, visible.owner_agency_id)?;
+                    let budget = ledger::lock(conn, *id).await?.ok_or_else(not_found)?;
+                    let new = match request.reverses_id {
+                        Some(original_id) => reversal(conn, &budget, original_id, reason).await?,
+                        None => manual_entry(request.kind, request.amount, reason)?,
+                    };
+                    let entry = ledger::append(conn, &actor, &budget, new).await?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        Entry::change(
+                            "budget.ledger",
+                            "budget",
+                            budget.id,
+                            None::<&()>,
+                            Some(&entry),
+                        ),
+                    )
+                    .await?;
+                    Ok(entry)
+                },
             )
-            .await?;
-            Ok(entry)
+            .await
         })
         .await?;
-    Ok(HttpResponse::Created().json(entry))
+    Ok(match entry {
+        Created::New(entry) => HttpResponse::Created().json(entry),
+        Created::Replayed(replay) => replay.respond(),
+    })
 }
 
 fn manual_entry(

@@ -279,7 +279,7 @@ impl Budget {
 }
 
 /// A new budget.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "fiscal_year": 2019, "source": "apbd_province", "document_number": "DPA-1.06.01-2019",

@@ -1,19 +1,18 @@
 //! `GET /api/v1/cases` with `Accept: text/csv`: the same list, every page,
-//! streamed a thousand rows at a time so that memory stays flat however many
-//! cases match.
+//! streamed a page (`PULANG_EXPORT_PAGE_ROWS`, a thousand) at a time so that
+//! memory stays flat however many cases match, all from one snapshot.
 
 use actix_web::HttpResponse;
+use diesel_async::AsyncPgConnection;
 
 use super::queries::{self, CaseCursor, CaseFilter, CaseSort};
 use super::view::CaseView;
 use crate::auth::Caller;
 use crate::db::DbPool;
-use crate::http::csv::{self, Line, Page};
+use crate::error::ApiResult;
+use crate::http::csv::{self, ExportLimits, Line, Page};
 use crate::reads::{Read, ReadKind, ReadLog};
 use crate::regions::catalog;
-
-/// Rows fetched per round trip.
-const CHUNK: i64 = 1000;
 
 const COLUMNS: &[&str] = &[
     "case_number",
@@ -70,48 +69,44 @@ fn row(case: &CaseView, line: &mut Line) -> String {
     line.finish()
 }
 
-/// The streamed CSV answer: every case of the list, a page of a thousand
-/// at a time, in the list's order; personal data masked unless the caller
-/// sees it whole; each page recorded in the read log.
-pub fn csv_response(
-    pool: DbPool,
+/// The streamed CSV answer: every case of the list, a page at a time, in
+/// the list's order, all read in one snapshot; personal data masked unless
+/// the caller sees it whole; each page recorded in the read log as it is read.
+pub async fn csv_response(
+    pool: &DbPool,
+    limits: ExportLimits,
     reads: ReadLog,
     caller: Caller,
     filter: CaseFilter,
     sort: CaseSort,
     recorded: Option<serde_json::Value>,
-) -> HttpResponse {
+) -> ApiResult<HttpResponse> {
+    let chunk = limits.page_rows;
     let scope = caller.case_scope();
     let whole = caller.sees_personal_data();
-    csv::export("cases.csv", COLUMNS, move |cursor: Option<CaseCursor>| {
-        let (pool, scope, filter) = (pool.clone(), scope.clone(), filter.clone());
-        let (reads, caller, recorded) = (reads.clone(), caller.clone(), recorded.clone());
-        async move {
-            let mut conn = pool.get().await?;
-            let rows =
-                queries::list(&mut conn, &scope, &filter, sort, cursor.as_ref(), CHUNK).await?;
-            // Every page of rows read is recorded as it is read.
-            reads.record(
-                &caller,
-                ReadKind::CaseExport,
-                Read {
-                    case_ids: rows.iter().map(|c| c.id).collect(),
-                    filter: recorded,
-                    ..Read::default()
-                },
-            );
-            let mut line = Line::new();
-            Ok(Page {
-                body: rows
-                    .iter()
-                    .map(|c| row(&c.clone().shown(whole), &mut line))
-                    .collect(),
-                next: if (rows.len() as i64) < CHUNK {
-                    None
-                } else {
-                    rows.last().map(|c| queries::cursor_after(c, sort))
-                },
-            })
-        }
-    })
+    let fetch = async move |conn: &mut AsyncPgConnection, cursor: Option<CaseCursor>| {
+        let rows = queries::list(conn, &scope, &filter, sort, cursor.as_ref(), chunk).await?;
+        reads.record(
+            &caller,
+            ReadKind::CaseExport,
+            Read {
+                case_ids: rows.iter().map(|c| c.id).collect(),
+                filter: recorded.clone(),
+                ..Read::default()
+            },
+        );
+        let mut line = Line::new();
+        Ok(Page {
+            body: rows
+                .iter()
+                .map(|c| row(&c.clone().shown(whole), &mut line))
+                .collect(),
+            next: if (rows.len() as i64) < chunk {
+                None
+            } else {
+                rows.last().map(|c| queries::cursor_after(c, sort))
+            },
+        })
+    };
+    csv::export(pool, limits, "cases.csv", COLUMNS, fetch).await
 }

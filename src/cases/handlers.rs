@@ -293,14 +293,16 @@ pub async fn list_cases(
     let sort = query.sort.unwrap_or_default();
     let recorded = reads::query_filter(req.query_string());
     if crate::http::csv::wants_csv(&req) {
-        return Ok(super::export::csv_response(
-            state.pool.clone(),
+        return super::export::csv_response(
+            &state.pool,
+            crate::http::csv::ExportLimits::of(&state.settings),
             state.reads.clone(),
             caller,
             filter,
             sort,
             recorded,
-        ));
+        )
+        .await;
     }
     let limit = page_limit(query.limit, 50, 500)?;
     let cursor = query

@@ -50,6 +50,15 @@ impl Default for ClusterOptions {
     }
 }
 
+/// How to stop a server (`pg_ctl stop -m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// Sessions are ended (57P01), data is flushed: a clean stop.
+    Fast,
+    /// Every process quits at once; the next start recovers from the WAL, as after a crash.
+    Immediate,
+}
+
 /// A local cluster: its folders, the binaries that run it and the account they run as.
 #[derive(Debug)]
 pub struct LocalCluster {
@@ -160,10 +169,19 @@ impl LocalCluster {
 
     /// Stops the server with a fast shutdown (open sessions are ended, data is flushed).
     pub fn stop(&mut self) -> anyhow::Result<()> {
+        self.stop_with(Shutdown::Fast)
+    }
+
+    /// Stops the server in the given mode (the fault tests use both).
+    pub fn stop_with(&mut self, mode: Shutdown) -> anyhow::Result<()> {
+        let mode = match mode {
+            Shutdown::Fast => "fast",
+            Shutdown::Immediate => "immediate",
+        };
         let out = self.pg_ctl(&[
             OsStr::new("stop"),
             OsStr::new("-m"),
-            OsStr::new("fast"),
+            OsStr::new(mode),
             OsStr::new("-w"),
         ])?;
         if !out.status.success() {

@@ -2,6 +2,14 @@
 
 pub mod cluster;
 pub mod limit;
+pub mod outage;
+pub mod snapshot;
+
+pub use outage::Outage;
+
+use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
@@ -19,8 +27,72 @@ pub type DbPool = Pool<AsyncPgConnection>;
 /// A connection checked out of the pool.
 pub type DbConn = Object<AsyncPgConnection>;
 
+/// The time limits every pooled connection carries (see the README's
+/// configuration table for the variables and defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbLimits {
+    /// `statement_timeout` of ordinary reads and writes.
+    pub statement: Duration,
+    /// `statement_timeout` of reports and exports, set in their own transaction.
+    pub report_statement: Duration,
+    /// `lock_timeout`: how long a statement waits for a row or table lock.
+    pub lock: Duration,
+    /// `idle_in_transaction_session_timeout`: a transaction left idle this long is ended.
+    pub idle_in_transaction: Duration,
+    /// How long a request waits for a free pooled connection before a 503 "busy".
+    pub pool_wait: Duration,
+}
+
+impl Default for DbLimits {
+    fn default() -> Self {
+        Self {
+            statement: Duration::from_secs(15),
+            report_statement: Duration::from_secs(120),
+            lock: Duration::from_secs(5),
+            idle_in_transaction: Duration::from_secs(30),
+            pool_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+impl DbLimits {
+    /// The `SET` commands that give a new connection these limits.
+    pub fn session_sql(&self) -> String {
+        format!(
+            "SET statement_timeout = {}; SET lock_timeout = {}; \
+             SET idle_in_transaction_session_timeout = {}",
+            self.statement.as_millis(),
+            self.lock.as_millis(),
+            self.idle_in_transaction.as_millis()
+        )
+    }
+}
+
+/// Raises the statement timeout of the current transaction (only) to the
+/// report limit: statistics call this first thing in their transaction.
+pub async fn use_report_timeout(
+    conn: &mut AsyncPgConnection,
+    limits: &DbLimits,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query("SELECT set_config('statement_timeout', $1, true)")
+        .bind::<diesel::sql_types::Text, _>(limits.report_statement.as_millis().to_string())
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Builds a pool of at most `size` connections to `url` with the default
+/// [`DbLimits`].
+pub fn build_pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
+    build_pool_with(url, size, DbLimits::default())
+}
+
 /// Builds a pool of at most `size` connections to `url`. Connections are
-/// opened lazily, so this succeeds even while the database is down.
+/// opened lazily, so this succeeds even while the database is down. Each new
+/// connection gets the statement, lock and idle-in-transaction timeouts of
+/// `limits` as session settings (one round trip when it is opened, none per
+/// request); code that needs another limit sets it with `SET LOCAL` inside its
+/// own transaction, so a connection goes back to the pool as it came.
 ///
 /// A connection handed back is reused without a test query (`Fast`
 /// recycling): the default sent `SELECT 1` on every checkout, two extra round
@@ -28,14 +100,27 @@ pub type DbConn = Object<AsyncPgConnection>;
 /// database's work for `GET /cases/{id}`. A connection that broke is marked
 /// so by the failed query and dropped, so a database restart costs the
 /// requests in flight, not every later one.
-pub fn build_pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
+pub fn build_pool_with(url: &str, size: usize, limits: DbLimits) -> anyhow::Result<DbPool> {
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    let session = limits.session_sql();
+    config.custom_setup = Box::new(move |url| {
+        let (url, session) = (url.to_owned(), session.clone());
+        async move {
+            use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(&session)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        }
+        .boxed()
+    });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Ok(Pool::builder(manager)
         .max_size(size)
-        .wait_timeout(Some(std::time::Duration::from_secs(5)))
-        .create_timeout(Some(std::time::Duration::from_secs(5)))
+        .wait_timeout(Some(limits.pool_wait))
+        .create_timeout(Some(Duration::from_secs(5)))
         .runtime(deadpool::Runtime::Tokio1)
         .build()?)
 }

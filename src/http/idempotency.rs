@@ -14,6 +14,53 @@ use crate::schema::idempotency_keys;
 /// The request header.
 pub const HEADER: &str = "Idempotency-Key";
 
+/// What a creating POST under an optional `Idempotency-Key` did.
+#[derive(Debug)]
+pub enum Created<T> {
+    /// This request created `T` (and stored the answer under its key, if it had one).
+    New(T),
+    /// The key was used before: the first answer, to send again.
+    Replayed(Replay),
+}
+
+/// Runs `create` once per key, inside the caller's transaction: a request
+/// whose key was used before gets the stored answer (and `create` does not
+/// run); a first request runs `create` and stores its answer (a 201 with
+/// `location`) in the same transaction, so the creation and the answer
+/// commit together or not at all. Without a key, `create` just runs.
+pub async fn create_once<T, F>(
+    conn: &mut AsyncPgConnection,
+    principal: Uuid,
+    key: Option<&str>,
+    hash: &str,
+    location: impl FnOnce(&T) -> Option<String>,
+    create: F,
+) -> ApiResult<Created<T>>
+where
+    T: serde::Serialize,
+    F: AsyncFnOnce(&mut AsyncPgConnection) -> ApiResult<T>,
+{
+    if let Some(key) = key
+        && let Some(replay) = claim(conn, principal, key, hash).await?
+    {
+        return Ok(Created::Replayed(replay));
+    }
+    let created = create(conn).await?;
+    if let Some(key) = key {
+        let body = serde_json::to_value(&created).map_err(ApiError::internal)?;
+        store(
+            conn,
+            principal,
+            key,
+            201,
+            &body,
+            location(&created).as_deref(),
+        )
+        .await?;
+    }
+    Ok(Created::New(created))
+}
+
 /// A stored answer to replay.
 #[derive(Debug, Clone)]
 pub struct Replay {
@@ -23,6 +70,30 @@ pub struct Replay {
     pub body: serde_json::Value,
     /// `Location` header.
     pub location: Option<String>,
+}
+
+impl Replay {
+    /// The stored answer as it was first sent, marked `Idempotent-Replayed: true`
+    /// (with the `ETag` of a body that has a `version`).
+    pub fn respond(self) -> actix_web::HttpResponse {
+        let status = actix_web::http::StatusCode::from_u16(self.status)
+            .unwrap_or(actix_web::http::StatusCode::OK);
+        let mut builder = actix_web::HttpResponse::build(status);
+        if let Some(location) = self.location {
+            builder.insert_header(("Location", location));
+        }
+        if let Some(version) = self
+            .body
+            .get("version")
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|v| i32::try_from(v).ok())
+        {
+            builder.insert_header(("ETag", crate::http::etag::tag(version)));
+        }
+        builder
+            .insert_header(("Idempotent-Replayed", "true"))
+            .json(self.body)
+    }
 }
 
 /// The key a request carries, checked for shape.

@@ -1,11 +1,14 @@
 //! The middleware every request passes: request id, problem bodies, security headers, access log.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage};
 
 use crate::error::{LoggedCause, PROBLEM_JSON, Problem};
@@ -18,7 +21,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct RequestId(pub String);
 
 /// Takes the caller's `X-Request-Id` (if it is a sane token) or makes one.
-fn request_id_of(req: &ServiceRequest) -> String {
+pub(crate) fn request_id_of(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
@@ -40,7 +43,27 @@ pub async fn request_envelope(
     let method = req.method().clone();
     let path = req.path().to_owned();
 
-    let mut res = next.call(req).await?.map_into_boxed_body();
+    let mut res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(error) => {
+            // An error of the service itself (the request deadline's 504, a CORS
+            // refusal): the server renders it; the access log still gets its line.
+            let status = error.as_response_error().status_code();
+            let line = AccessLine {
+                method: method.to_string(),
+                path,
+                status: status.as_u16(),
+                request_id,
+                started,
+            };
+            if status.is_server_error() {
+                line.error(&format!("cause: {error}"));
+            } else {
+                line.info("");
+            }
+            return Err(error);
+        }
+    };
 
     let status = res.status();
     if status.as_u16() >= 400 && !is_problem(&res) {
@@ -59,21 +82,115 @@ pub async fn request_envelope(
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
 
-    let elapsed = started.elapsed();
     let cause = res.response().extensions().get::<LoggedCause>().cloned();
+    let line = AccessLine {
+        method: method.to_string(),
+        path,
+        status: status.as_u16(),
+        request_id,
+        started,
+    };
+    if matches!(res.response().body().size(), BodySize::Stream) && status.is_success() {
+        // A streamed body (an export) can still fail after its 200 was sent:
+        // the access line is written when the body has ended, and says how.
+        return Ok(res.map_body(|_, body| {
+            BoxBody::new(LoggedBody {
+                body,
+                line: Some(line),
+                bytes: 0,
+            })
+        }));
+    }
     match cause {
-        Some(LoggedCause(cause)) if status.is_server_error() => log::error!(
-            "{method} {path} {} {:.1}ms request_id={request_id} cause: {cause}",
-            status.as_u16(),
-            elapsed.as_secs_f64() * 1000.0
-        ),
-        _ => log::info!(
-            "{method} {path} {} {:.1}ms request_id={request_id}",
-            status.as_u16(),
-            elapsed.as_secs_f64() * 1000.0
-        ),
+        Some(LoggedCause(cause)) if status.is_server_error() => {
+            line.error(&format!("cause: {cause}"))
+        }
+        _ => line.info(""),
     }
     Ok(res)
+}
+
+/// What the access log says of one request.
+struct AccessLine {
+    method: String,
+    path: String,
+    status: u16,
+    request_id: String,
+    started: Instant,
+}
+
+impl AccessLine {
+    fn text(&self, tail: &str) -> String {
+        format!(
+            "{} {} {} {:.1}ms request_id={}{}{tail}",
+            self.method,
+            self.path,
+            self.status,
+            self.started.elapsed().as_secs_f64() * 1000.0,
+            self.request_id,
+            if tail.is_empty() { "" } else { " " },
+        )
+    }
+    fn info(&self, tail: &str) {
+        log::info!("{}", self.text(tail));
+    }
+    fn error(&self, tail: &str) {
+        log::error!("{}", self.text(tail));
+    }
+}
+
+/// A streamed body that writes its request's access line when it ends:
+/// `complete`, `FAILED` (the body broke off after the status line; the client
+/// got a truncated transfer) or `ABANDONED` (the client went away).
+struct LoggedBody {
+    body: BoxBody,
+    line: Option<AccessLine>,
+    bytes: u64,
+}
+
+impl MessageBody for LoggedBody {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.body).poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(chunk))) => this.bytes += chunk.len() as u64,
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(line) = this.line.take() {
+                    line.error(&format!(
+                        "FAILED after {} bytes of body, response truncated: {e}",
+                        this.bytes
+                    ));
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(line) = this.line.take() {
+                    line.info(&format!("complete, {} bytes", this.bytes));
+                }
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        if let Some(line) = self.line.take() {
+            line.info(&format!(
+                "ABANDONED by the client after {} bytes",
+                self.bytes
+            ));
+        }
+    }
 }
 
 fn is_problem(res: &ServiceResponse<BoxBody>) -> bool {
@@ -119,4 +236,92 @@ fn render_problem(
         head.headers.remove(header::CONTENT_ENCODING);
         BoxBody::new(body)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Mutex, OnceLock};
+
+    use actix_web::body::{BodyStream, to_bytes};
+
+    use super::*;
+
+    /// Keeps every log line, for the tests below (the only logger of the unit tests).
+    struct Capture(Mutex<Vec<String>>);
+
+    impl log::Log for Capture {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{} {}", record.level(), record.args()));
+        }
+        fn flush(&self) {}
+    }
+
+    fn lines_about(request_id: &str) -> Vec<String> {
+        static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
+        let capture = CAPTURE.get_or_init(|| {
+            let capture: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
+            let _ = log::set_logger(capture);
+            log::set_max_level(log::LevelFilter::Trace);
+            capture
+        });
+        let lines = capture.0.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| l.contains(request_id))
+            .cloned()
+            .collect()
+    }
+
+    fn streamed(request_id: &str, chunks: Vec<Result<Bytes, std::io::Error>>) -> LoggedBody {
+        lines_about(request_id);
+        LoggedBody {
+            body: BoxBody::new(BodyStream::new(futures_util::stream::iter(chunks))),
+            line: Some(AccessLine {
+                method: "GET".into(),
+                path: "/api/v1/cases".into(),
+                status: 200,
+                request_id: request_id.into(),
+                started: Instant::now(),
+            }),
+            bytes: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_that_breaks_off_is_logged_as_a_failure_not_a_success() {
+        let body = streamed(
+            "req-broken",
+            vec![
+                Ok(Bytes::from_static(b"a,b\r\n")),
+                Err(std::io::Error::other("the database went away")),
+            ],
+        );
+        assert!(to_bytes(body).await.is_err());
+        let lines = lines_about("req-broken");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("ERROR GET /api/v1/cases 200"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[0].contains("FAILED after 5 bytes of body, response truncated"),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_is_logged_when_it_has_ended() {
+        let body = streamed("req-whole", vec![Ok(Bytes::from_static(b"a,b\r\n"))]);
+        assert_eq!(to_bytes(body).await.unwrap().len(), 5);
+        let lines = lines_about("req-whole");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("INFO "), "{lines:?}");
+        assert!(lines[0].contains("complete, 5 bytes"), "{lines:?}");
+    }
 }

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every resource: extractors, middleware and the fallback route.
 
 pub mod csv;
+pub mod deadline;
 pub mod etag;
 pub mod extract;
 pub mod fallback;

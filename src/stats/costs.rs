@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, get, web};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Int4, Nullable, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -184,40 +184,47 @@ pub async fn get_cost_stats(
     let scope = ReportScope::of(&caller);
     let year = query.fiscal_year;
     let mut conn = state.pool.get().await?;
-    let destinations: Vec<DestinationRow> = load(
-        &mut conn,
-        "SELECT destination_region, count(*) AS transfers, coalesce(sum(returnees), 0)::bigint AS returnees, \
-           coalesce(sum((SELECT coalesce(sum(amount), 0) FROM transfer_cost_items ci WHERE ci.transfer_id = t.id)), 0)::bigint AS realised \
-         FROM t GROUP BY destination_region ORDER BY destination_region",
-        year,
-        province.as_deref(),
-        &scope,
-    )
-    .await?;
-    // Realisations per source and destination, with the returnees of the transfers they paid for.
-    let sources: Vec<SourceRow> = load(
-        &mut conn,
-        ", paid AS (SELECT b.source, t.id, t.destination_region, t.returnees, sum(l.amount) AS amount \
-           FROM budget_ledger l JOIN budgets b ON b.id = l.budget_id JOIN t ON t.id = l.transfer_id \
-           WHERE l.kind = 'realisation' GROUP BY b.source, t.id, t.destination_region, t.returnees) \
-         SELECT source, destination_region, sum(amount)::bigint AS realised, sum(returnees)::bigint AS returnees \
-         FROM paid GROUP BY source, destination_region ORDER BY source, destination_region",
-        year,
-        province.as_deref(),
-        &scope,
-    )
-    .await?;
-    let unagreed: Vec<UnagreedRow> = load(
-        &mut conn,
-        "SELECT t.reference, t.destination_region, sum(l.amount)::bigint AS amount \
-         FROM budget_ledger l JOIN t ON t.id = l.transfer_id \
-         WHERE l.kind = 'realisation' AND l.missing_agreement GROUP BY t.reference, t.destination_region \
-         HAVING sum(l.amount) <> 0 ORDER BY t.reference",
-        year,
-        province.as_deref(),
-        &scope,
-    )
-    .await?;
+    let limits = state.settings.db_limits;
+    let (destinations, sources, unagreed) = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            crate::db::use_report_timeout(conn, &limits).await?;
+        let destinations: Vec<DestinationRow> = load(
+            conn,
+            "SELECT destination_region, count(*) AS transfers, coalesce(sum(returnees), 0)::bigint AS returnees, \
+               coalesce(sum((SELECT coalesce(sum(amount), 0) FROM transfer_cost_items ci WHERE ci.transfer_id = t.id)), 0)::bigint AS realised \
+             FROM t GROUP BY destination_region ORDER BY destination_region",
+            year,
+            province.as_deref(),
+            &scope,
+        )
+        .await?;
+        // Realisations per source and destination, with the returnees of the transfers they paid for.
+        let sources: Vec<SourceRow> = load(
+            conn,
+            ", paid AS (SELECT b.source, t.id, t.destination_region, t.returnees, sum(l.amount) AS amount \
+               FROM budget_ledger l JOIN budgets b ON b.id = l.budget_id JOIN t ON t.id = l.transfer_id \
+               WHERE l.kind = 'realisation' GROUP BY b.source, t.id, t.destination_region, t.returnees) \
+             SELECT source, destination_region, sum(amount)::bigint AS realised, sum(returnees)::bigint AS returnees \
+             FROM paid GROUP BY source, destination_region ORDER BY source, destination_region",
+            year,
+            province.as_deref(),
+            &scope,
+        )
+        .await?;
+        let unagreed: Vec<UnagreedRow> = load(
+            conn,
+            "SELECT t.reference, t.destination_region, sum(l.amount)::bigint AS amount \
+             FROM budget_ledger l JOIN t ON t.id = l.transfer_id \
+             WHERE l.kind = 'realisation' AND l.missing_agreement GROUP BY t.reference, t.destination_region \
+             HAVING sum(l.amount) <> 0 ORDER BY t.reference",
+            year,
+            province.as_deref(),
+            &scope,
+        )
+        .await?;
+            Ok((destinations, sources, unagreed))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(assemble(year, destinations, sources, unagreed)))
 }
 

@@ -193,6 +193,7 @@ pub async fn get_return_stats(
     let rows: Vec<Row> = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
             diesel::sql_query(STATS_SETTINGS).execute(conn).await?;
+            crate::db::use_report_timeout(conn, &state.settings.db_limits).await?;
             statement.load(conn).await
         })
         .await?;

@@ -1,21 +1,19 @@
 //! `GET /api/v1/transfers` with `Accept: text/csv`: every matching transfer,
-//! streamed a thousand at a time.
+//! streamed a page at a time, all from one snapshot.
 
 use actix_web::HttpResponse;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::TransferRow;
 use super::queries::{self, TransferFilter};
 use crate::access::TransferScope;
 use crate::db::DbPool;
-use crate::error::ApiError;
-use crate::http::csv::{self, Line, Page};
+use crate::error::{ApiError, ApiResult};
+use crate::http::csv::{self, ExportLimits, Line, Page};
 use crate::regions::catalog;
 use crate::schema::transfers;
-
-const CHUNK: i64 = 1000;
 
 const COLUMNS: &[&str] = &[
     "reference",
@@ -36,21 +34,21 @@ const COLUMNS: &[&str] = &[
     "created_at_utc",
 ];
 
-/// One page of transfers after `after` (by id), as CSV lines.
+/// One page of at most `chunk` transfers after `after` (by id), as CSV lines.
 async fn page(
-    pool: &DbPool,
+    conn: &mut AsyncPgConnection,
     scope: &TransferScope,
     filter: &TransferFilter,
     after: Option<Uuid>,
+    chunk: i64,
 ) -> Result<Page<Uuid>, ApiError> {
-    let mut conn = pool.get().await?;
     let mut q = queries::filtered(scope, filter);
     if let Some(after) = after {
         q = q.filter(transfers::id.gt(after));
     }
-    let rows: Vec<TransferRow> = q.order(transfers::id).limit(CHUNK).load(&mut conn).await?;
+    let rows: Vec<TransferRow> = q.order(transfers::id).limit(chunk).load(conn).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let tallies = queries::tallies(&mut conn, &ids).await?;
+    let tallies = queries::tallies(conn, &ids).await?;
     let mut line = Line::new();
     let mut out = String::new();
     for row in &rows {
@@ -82,7 +80,7 @@ async fn page(
     }
     Ok(Page {
         body: out,
-        next: if (rows.len() as i64) < CHUNK {
+        next: if (rows.len() as i64) < chunk {
             None
         } else {
             rows.last().map(|r| r.id)
@@ -90,10 +88,17 @@ async fn page(
     })
 }
 
-/// The streamed CSV answer: every matching transfer, a thousand at a time.
-pub fn csv_response(pool: DbPool, scope: TransferScope, filter: TransferFilter) -> HttpResponse {
-    csv::export("transfers.csv", COLUMNS, move |after| {
-        let (pool, scope, filter) = (pool.clone(), scope.clone(), filter.clone());
-        async move { page(&pool, &scope, &filter, after).await }
-    })
+/// The streamed CSV answer: every matching transfer, a page at a time, all
+/// read in one snapshot.
+pub async fn csv_response(
+    pool: &DbPool,
+    limits: ExportLimits,
+    scope: TransferScope,
+    filter: TransferFilter,
+) -> ApiResult<HttpResponse> {
+    let chunk = limits.page_rows;
+    let fetch = async move |conn: &mut AsyncPgConnection, after: Option<Uuid>| {
+        page(conn, &scope, &filter, after, chunk).await
+    };
+    csv::export(pool, limits, "transfers.csv", COLUMNS, fetch).await
 }

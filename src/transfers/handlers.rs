@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -19,13 +19,14 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::etag::{check_version, if_match_version};
 use crate::http::extract::{Json, Query};
+use crate::http::idempotency::{self, Created};
 use crate::http::patch::double_option;
 use crate::regions::{RegionCode, catalog};
 use crate::schema::{agencies, transfer_cases, transfer_number_counters, transfers};
 use crate::state::AppState;
 
 /// A planned transfer.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "destination_region": "61.72",
@@ -196,11 +197,13 @@ pub async fn member_count(conn: &mut AsyncPgConnection, transfer: Uuid) -> Query
 /// split rule names (APBN out of the province; the province's and regency's
 /// APBD by their agreement inside it), with this transfer as the reference;
 /// a budget that cannot cover them refuses the plan (409). Add the returnees
-/// with `POST /api/v1/transfers/{id}/cases`.
+/// with `POST /api/v1/transfers/{id}/cases`. Send an `Idempotency-Key`
+/// header so that a retry after a 503 or a lost answer plans nothing twice.
 #[utoipa::path(
     tag = "transfers",
     operation_id = "create_transfer",
     request_body = NewTransfer,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of planning (and committing budget) again")),
     responses(
         (status = 201, description = "The planned transfer", body = TransferView),
         (status = 409, description = "A budget cannot cover the estimate, or no budget exists to charge", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -210,9 +213,12 @@ pub async fn member_count(conn: &mut AsyncPgConnection, transfer: Uuid) -> Query
 pub async fn create_transfer(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Json<NewTransfer>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::PlanTransfers)?;
+    let key = idempotency::key_of(&req)?;
+    let hash = idempotency::fingerprint(&body.0);
     let new = body.0;
     let Some(handling) = caller
         .agency_region
@@ -256,59 +262,75 @@ pub async fn create_transfer(
         .unwrap_or_else(|| Utc::now().year());
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let view = conn
+    let location = |v: &TransferView| Some(format!("/api/v1/transfers/{}", v.id));
+    let created = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let receiver = match new.receiving_agency_id {
-                Some(id) => Some(id),
-                None => default_receiver(conn, &destination).await?,
-            };
-            let reference = next_reference(conn, fiscal_year).await?;
-            let row: TransferRow = diesel::insert_into(transfers::table)
-                .values((
-                    transfers::reference.eq(&reference),
-                    transfers::fiscal_year.eq(fiscal_year),
-                    transfers::handling_province.eq(&handling),
-                    transfers::planning_agency_id.eq(caller.agency_id),
-                    transfers::destination_region.eq(destination.as_str()),
-                    transfers::destination_province.eq(destination.province().as_str().to_owned()),
-                    transfers::receiving_agency_id.eq(receiver),
-                    transfers::legs
-                        .eq(serde_json::to_value(&new.legs).map_err(ApiError::internal)?),
-                    transfers::planned_departure
-                        .eq(<[Leg]>::first(&new.legs).map(|l| l.planned_departure)),
-                    transfers::escorts
-                        .eq(serde_json::to_value(&new.escorts).map_err(ApiError::internal)?),
-                    transfers::estimated_costs
-                        .eq(serde_json::to_value(&new.estimated_costs)
-                            .map_err(ApiError::internal)?),
-                    transfers::notes.eq(new
-                        .notes
-                        .as_deref()
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())),
-                ))
-                .returning(TransferRow::as_returning())
-                .get_result(conn)
-                .await?;
-            costs::commit_estimates(conn, &actor, &row, &new.estimated_costs, 0).await?;
-            let view = queries::view(conn, row).await?;
-            audit::record(
+            idempotency::create_once(
                 conn,
-                &actor,
-                Entry::change(
-                    "transfer.create",
-                    "transfer",
-                    view.id,
-                    None::<&()>,
-                    Some(&view),
-                ),
+                caller.principal_id,
+                key.as_deref(),
+                &hash,
+                location,
+                async |conn| {
+                    let receiver = match new.receiving_agency_id {
+                        Some(id) => Some(id),
+                        None => default_receiver(conn, &destination).await?,
+                    };
+                    let reference = next_reference(conn, fiscal_year).await?;
+                    let row: TransferRow = diesel::insert_into(transfers::table)
+                        .values((
+                            transfers::reference.eq(&reference),
+                            transfers::fiscal_year.eq(fiscal_year),
+                            transfers::handling_province.eq(&handling),
+                            transfers::planning_agency_id.eq(caller.agency_id),
+                            transfers::destination_region.eq(destination.as_str()),
+                            transfers::destination_province
+                                .eq(destination.province().as_str().to_owned()),
+                            transfers::receiving_agency_id.eq(receiver),
+                            transfers::legs
+                                .eq(serde_json::to_value(&new.legs).map_err(ApiError::internal)?),
+                            transfers::planned_departure
+                                .eq(<[Leg]>::first(&new.legs).map(|l| l.planned_departure)),
+                            transfers::escorts
+                                .eq(serde_json::to_value(&new.escorts)
+                                    .map_err(ApiError::internal)?),
+                            transfers::estimated_costs
+                                .eq(serde_json::to_value(&new.estimated_costs)
+                                    .map_err(ApiError::internal)?),
+                            transfers::notes.eq(new
+                                .notes
+                                .as_deref()
+                                .map(str::trim)
+                                .filter(|n| !n.is_empty())),
+                        ))
+                        .returning(TransferRow::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    costs::commit_estimates(conn, &actor, &row, &new.estimated_costs, 0).await?;
+                    let view = queries::view(conn, row).await?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        Entry::change(
+                            "transfer.create",
+                            "transfer",
+                            view.id,
+                            None::<&()>,
+                            Some(&view),
+                        ),
+                    )
+                    .await?;
+                    crate::events::transfer_changed(conn, view.id, "created").await?;
+                    Ok(view)
+                },
             )
-            .await?;
-            crate::events::transfer_changed(conn, view.id, "created").await?;
-            Ok(view)
+            .await
         })
         .await?;
-    Ok(transfer_response(StatusCode::CREATED, &view))
+    Ok(match created {
+        Created::New(view) => transfer_response(StatusCode::CREATED, &view),
+        Created::Replayed(replay) => replay.respond(),
+    })
 }
 
 /// Get a transfer.
@@ -395,11 +417,13 @@ pub async fn list_transfers(
         overdue: query.overdue.unwrap_or(false),
     };
     if crate::http::csv::wants_csv(&req) {
-        return Ok(super::export::csv_response(
-            state.pool.clone(),
+        return super::export::csv_response(
+            &state.pool,
+            crate::http::csv::ExportLimits::of(&state.settings),
             caller.transfer_scope(),
             filter,
-        ));
+        )
+        .await;
     }
     let mut conn = state.pool.get().await?;
     let rows = queries::list(&mut conn, &caller.transfer_scope(), &filter, limit as i64).await?;

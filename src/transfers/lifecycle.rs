@@ -3,7 +3,7 @@
 //! the case's history; money moves in the budgets' ledgers.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -23,6 +23,7 @@ use crate::cases::status::Mover;
 use crate::cases::{CaseStatus, CaseView, store};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
+use crate::http::idempotency::{self, Created};
 use crate::schema::{transfer_cases, transfer_cost_items, transfers};
 use crate::state::AppState;
 
@@ -379,7 +380,7 @@ pub async fn hand_over_transfer(
 }
 
 /// An actual cost of a transfer.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"category": "transport", "amount": 1_350_000, "receipt_number": "KW-2019-0317", "description": "Sewa minibus Pontianak–Singkawang"}))]
 pub struct NewCostItem {
@@ -398,11 +399,15 @@ pub struct NewCostItem {
 /// Charges the cost to the budgets the split rule names, as realisations with
 /// the transfer and cost item as reference, consuming what was committed for
 /// the transfer on each budget first. A budget that cannot cover it refuses
-/// (409 with the shortfall).
+/// (409 with the shortfall). Send an `Idempotency-Key` header so that a retry
+/// after a 503 or a lost answer charges nothing twice.
 #[utoipa::path(
     tag = "transfers",
     operation_id = "create_transfer_cost",
-    params(("id" = Uuid, Path, description = "The transfer's id")),
+    params(
+        ("id" = Uuid, Path, description = "The transfer's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of charging the cost again"),
+    ),
     request_body = NewCostItem,
     responses(
         (status = 201, description = "The recorded cost item", body = CostItem),
@@ -414,9 +419,12 @@ pub async fn create_transfer_cost(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    req: HttpRequest,
     body: Json<NewCostItem>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::PlanTransfers)?;
+    let key = idempotency::key_of(&req)?;
+    let hash = idempotency::fingerprint(&(*id, &body.0));
     let item = body.0;
     if item.amount < 1 {
         return Err(ApiError::invalid_field(
@@ -429,56 +437,70 @@ pub async fn create_transfer_cost(
     let mut conn = state.pool.get().await?;
     let saved = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let transfer = queries::find_for_update(conn, &scope, *id)
-                .await?
-                .ok_or_else(not_found)?;
-            let saved: CostItem = diesel::insert_into(transfer_cost_items::table)
-                .values((
-                    transfer_cost_items::transfer_id.eq(transfer.id),
-                    transfer_cost_items::category.eq(item.category),
-                    transfer_cost_items::amount.eq(item.amount),
-                    transfer_cost_items::receipt_number
-                        .eq(item.receipt_number.as_deref().map(str::trim)),
-                    transfer_cost_items::description.eq(item.description.as_deref().map(str::trim)),
-                    transfer_cost_items::recorded_by.eq(caller.principal_id),
-                ))
-                .returning(CostItem::as_returning())
-                .get_result(conn)
-                .await?;
-            let members = member_count(conn, transfer.id).await?;
-            let heads = if members > 0 {
-                members
-            } else {
-                handed_over_count(conn, transfer.id).await?
-            };
-            costs::realise(
+            idempotency::create_once(
                 conn,
-                &actor,
-                &transfer,
-                saved.id,
-                item.category,
-                item.amount,
-                heads,
+                caller.principal_id,
+                key.as_deref(),
+                &hash,
+                |_| None,
+                async |conn| {
+                    let transfer = queries::find_for_update(conn, &scope, *id)
+                        .await?
+                        .ok_or_else(not_found)?;
+                    let saved: CostItem = diesel::insert_into(transfer_cost_items::table)
+                        .values((
+                            transfer_cost_items::transfer_id.eq(transfer.id),
+                            transfer_cost_items::category.eq(item.category),
+                            transfer_cost_items::amount.eq(item.amount),
+                            transfer_cost_items::receipt_number
+                                .eq(item.receipt_number.as_deref().map(str::trim)),
+                            transfer_cost_items::description
+                                .eq(item.description.as_deref().map(str::trim)),
+                            transfer_cost_items::recorded_by.eq(caller.principal_id),
+                        ))
+                        .returning(CostItem::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    let members = member_count(conn, transfer.id).await?;
+                    let heads = if members > 0 {
+                        members
+                    } else {
+                        handed_over_count(conn, transfer.id).await?
+                    };
+                    costs::realise(
+                        conn,
+                        &actor,
+                        &transfer,
+                        saved.id,
+                        item.category,
+                        item.amount,
+                        heads,
+                    )
+                    .await?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        Entry::change(
+                            "transfer.cost",
+                            "transfer",
+                            transfer.id,
+                            None::<&()>,
+                            Some(&saved),
+                        ),
+                    )
+                    .await?;
+                    queries::touch(conn, transfer.id).await?;
+                    crate::events::transfer_changed(conn, transfer.id, "cost_recorded").await?;
+                    Ok(saved)
+                },
             )
-            .await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "transfer.cost",
-                    "transfer",
-                    transfer.id,
-                    None::<&()>,
-                    Some(&saved),
-                ),
-            )
-            .await?;
-            queries::touch(conn, transfer.id).await?;
-            crate::events::transfer_changed(conn, transfer.id, "cost_recorded").await?;
-            Ok(saved)
+            .await
         })
         .await?;
-    Ok(HttpResponse::Created().json(saved))
+    Ok(match saved {
+        Created::New(saved) => HttpResponse::Created().json(saved),
+        Created::Replayed(replay) => replay.respond(),
+    })
 }
 
 async fn handed_over_count(conn: &mut AsyncPgConnection, transfer: Uuid) -> QueryResult<i32> {

@@ -150,6 +150,16 @@ impl TestApp {
         .await
         .unwrap();
         let database_url = (server.url_for)(&database);
+        let mut app = Self::on_database(&database_url, options).await;
+        app.database = database;
+        app.owns_database = true;
+        app
+    }
+
+    /// An app on a database that exists already (and that it does not drop),
+    /// for tests that run a server of their own.
+    pub async fn on_database(database_url: &str, options: TestOptions) -> Self {
+        let database_url = database_url.to_owned();
         let env = options.env.clone();
         let settings =
             Settings::from_lookup(|k| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
@@ -159,15 +169,15 @@ impl TestApp {
         } else {
             database_url.clone()
         };
-        let pool = pulang::db::build_pool(&pool_url, 8).unwrap();
+        let pool = pulang::db::build_pool_with(&pool_url, 8, settings.db_limits).unwrap();
         let state = web::Data::new(AppState::new(pool, test_keys(), settings).unwrap());
         let reads = state.reads.clone();
         let service = test::init_service(pulang::app::build_app(state)).await;
         Self {
             service: actix_service::boxed::service(service),
             database_url,
-            database,
-            owns_database: true,
+            database: String::new(),
+            owns_database: false,
             reads,
         }
     }
@@ -196,9 +206,22 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Sends a request and hands back the response with its body unread.
+    /// An error of the service itself (the request deadline's 504) is
+    /// answered as the HTTP server answers it.
+    pub async fn call_raw(&self, request: test::TestRequest) -> ServiceResponse<BoxBody> {
+        match test::try_call_service(&self.service, request.to_request()).await {
+            Ok(response) => response,
+            Err(error) => ServiceResponse::new(
+                test::TestRequest::default().to_http_request(),
+                error.error_response(),
+            ),
+        }
+    }
+
     /// Sends a request.
     pub async fn call(&self, request: test::TestRequest) -> TestResponse {
-        let response = test::call_service(&self.service, request.to_request()).await;
+        let response = self.call_raw(request).await;
         let status = response.status();
         let headers = response.headers().clone();
         let body = to_bytes(response.into_body())

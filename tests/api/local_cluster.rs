@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -29,7 +29,7 @@ fn start(data_dir: &std::path::Path, port: u16, admin: bool) -> Child {
     cmd.spawn().unwrap()
 }
 
-fn http(port: u16, request: &str) -> Option<String> {
+pub(crate) fn http(port: u16, request: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -40,7 +40,7 @@ fn http(port: u16, request: &str) -> Option<String> {
     Some(out)
 }
 
-fn wait_ready(port: u16, child: &mut Child) {
+pub(crate) fn wait_ready(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
         assert!(child.try_wait().unwrap().is_none(), "pulang exited early");
@@ -66,7 +66,7 @@ fn sign_in(port: u16) -> String {
     http(port, &request).unwrap()
 }
 
-fn terminate(mut child: Child) {
+pub(crate) fn terminate(mut child: Child) {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
