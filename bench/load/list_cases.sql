@@ -2,7 +2,7 @@
 -- sends for a provincial social service (scope: handling province 61), for one
 -- of the suite's 25 origin regencies picked at random.
 \set r random(1, 25)
-SELECT c.*, p.*, t.id, t.reference, t.status
+SELECT c.*, p.nik, t.id, t.reference, t.status
   FROM cases c JOIN persons p ON p.id = c.person_id
   LEFT JOIN transfer_cases tc ON tc.case_id = c.id AND tc.active
   LEFT JOIN transfers t ON t.id = tc.transfer_id
