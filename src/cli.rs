@@ -47,6 +47,29 @@ pub enum Command {
         #[arg(long)]
         demo_2019: bool,
     },
+    /// Back up the database into a new folder: a base backup of the private
+    /// cluster (taken while it serves), or a pg_dump of DATABASE_URL's database;
+    /// with a manifest (time, versions, size, checksum).
+    Backup {
+        /// The folder to write (absent or empty).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup made by `pulang backup`: into a new private cluster in
+    /// the data folder (never over an existing one), or, with DATABASE_URL,
+    /// into an empty database.
+    Restore {
+        /// The backup's folder.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replay archived WAL up to this time (RFC 3339): point-in-time recovery
+        /// of the private cluster. Needs --wal-archive or PULANG_WAL_ARCHIVE_DIR.
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// The WAL archive to replay from; PULANG_WAL_ARCHIVE_DIR when omitted.
+        #[arg(long)]
+        wal_archive: Option<PathBuf>,
+    },
     /// Administration tasks.
     Admin {
         /// The task.
@@ -123,6 +146,80 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await;
             database.close();
             print!("{}", result?);
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let settings = Settings::from_env()?;
+            let manifest = match &settings.database {
+                crate::config::DatabaseSource::External(url) => {
+                    let (url, to) = (url.clone(), to.clone());
+                    tokio::task::spawn_blocking(move || crate::backup::dump_database(&url, &to))
+                        .await??
+                }
+                crate::config::DatabaseSource::Local => {
+                    let mut database = Database::open(&settings).await?;
+                    let cluster = database.cluster.take().expect("the private cluster");
+                    let dest = to.clone();
+                    let (cluster, result) = tokio::task::spawn_blocking(move || {
+                        let result = crate::backup::back_up_cluster(&cluster, &dest);
+                        (cluster, result)
+                    })
+                    .await?;
+                    database.cluster = Some(cluster);
+                    database.close();
+                    result?
+                }
+            };
+            println!(
+                "backed up to {} ({} files, {} bytes, sha256 {}), consistent as of {}",
+                to.display(),
+                manifest.files,
+                manifest.bytes,
+                manifest.sha256,
+                manifest.started_at.to_rfc3339()
+            );
+            Ok(())
+        }
+        Command::Restore {
+            from,
+            until,
+            wal_archive,
+        } => {
+            let settings = Settings::from_env()?;
+            let manifest = match &settings.database {
+                crate::config::DatabaseSource::External(url) => {
+                    if until.is_some() {
+                        anyhow::bail!(
+                            "--until restores the private cluster; for a server behind DATABASE_URL use its own point-in-time recovery (docs/operations.md)"
+                        );
+                    }
+                    crate::backup::restore_dump(&from, url).await?
+                }
+                crate::config::DatabaseSource::Local => {
+                    let recovery = match until {
+                        None => None,
+                        Some(until) => Some(crate::db::cluster::Recovery {
+                            wal_archive: wal_archive
+                                .or(settings.wal_archive_dir.clone())
+                                .ok_or_else(|| {
+                                    anyhow::anyhow!(
+                                        "--until needs --wal-archive or PULANG_WAL_ARCHIVE_DIR"
+                                    )
+                                })?,
+                            until,
+                        }),
+                    };
+                    crate::backup::restore_cluster(&from, &settings.data_dir, recovery).await?
+                }
+            };
+            println!(
+                "restored the backup of {} from {}{}; start Pulang to serve from it",
+                manifest.started_at.to_rfc3339(),
+                from.display(),
+                until
+                    .map(|u| format!(", replayed to {}", u.to_rfc3339()))
+                    .unwrap_or_default()
+            );
             Ok(())
         }
         Command::Migrate => {

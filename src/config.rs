@@ -50,6 +50,9 @@ pub struct Settings {
     /// How long a break-the-glass grant to a person's earlier returns lasts
     /// (`PULANG_BREAK_GLASS_MINUTES`, default 240).
     pub break_glass_ttl: Duration,
+    /// Folder the private cluster archives its WAL to, for point-in-time recovery
+    /// (`PULANG_WAL_ARCHIVE_DIR`; off when unset).
+    pub wal_archive_dir: Option<PathBuf>,
     /// Statement, lock, idle-in-transaction and pool-wait limits of the pool.
     pub db_limits: DbLimits,
     /// Longest time to the response head of an ordinary request (`PULANG_REQUEST_TIMEOUT_MS`).
@@ -161,6 +164,7 @@ impl Settings {
             cors_origins,
             max_body_bytes: parse_num("PULANG_MAX_BODY_BYTES", 16 * 1024 * 1024)? as usize,
             break_glass_ttl,
+            wal_archive_dir: get("PULANG_WAL_ARCHIVE_DIR").map(PathBuf::from),
             db_limits,
             request_timeout,
             report_request_timeout,

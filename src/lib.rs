@@ -11,6 +11,7 @@ pub mod agencies;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod budgets;
 pub mod cases;
 pub mod cli;

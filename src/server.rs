@@ -33,9 +33,13 @@ impl Database {
             }),
             DatabaseSource::Local => {
                 let data_dir = settings.data_dir.clone();
+                let options = ClusterOptions {
+                    wal_archive: settings.wal_archive_dir.clone(),
+                    ..ClusterOptions::default()
+                };
                 let cluster =
                     tokio::task::spawn_blocking(move || -> anyhow::Result<LocalCluster> {
-                        let mut cluster = LocalCluster::new(&data_dir, ClusterOptions::default())?;
+                        let mut cluster = LocalCluster::new(&data_dir, options)?;
                         cluster.start()?;
                         Ok(cluster)
                     })

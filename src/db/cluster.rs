@@ -39,6 +39,9 @@ pub struct ClusterOptions {
     pub durable: bool,
     /// `max_connections` of the server.
     pub max_connections: u32,
+    /// Archive every completed WAL segment to this folder, for point-in-time
+    /// recovery from a base backup (`PULANG_WAL_ARCHIVE_DIR`).
+    pub wal_archive: Option<PathBuf>,
 }
 
 impl Default for ClusterOptions {
@@ -46,6 +49,7 @@ impl Default for ClusterOptions {
         Self {
             durable: true,
             max_connections: 100,
+            wal_archive: None,
         }
     }
 }
@@ -140,6 +144,17 @@ impl LocalCluster {
             server_options
                 .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }
+        if let Some(archive) = self.options.wal_archive.clone() {
+            self.prepare_folder(&archive)?;
+            let archive = archive
+                .canonicalize()
+                .with_context(|| format!("cannot resolve {}", archive.display()))?;
+            let dir = shell_quoted(&archive)?;
+            // pg_ctl hands these options to a shell: the command is one quoted word.
+            server_options.push_str(&format!(
+                " -c archive_mode=on -c archive_timeout=60 -c \"archive_command=test ! -f {dir}/%f && cp %p {dir}/%f\""
+            ));
+        }
         let out = self.pg_ctl(&[
             OsStr::new("start"),
             OsStr::new("-w"),
@@ -220,6 +235,116 @@ impl LocalCluster {
             .stderr(Stdio::null());
         cmd.process_group(0);
         cmd.spawn().context("cannot start the cluster watchdog")?;
+        Ok(())
+    }
+
+    /// The cluster's data folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Writes a consistent base backup of the running server into `dest`
+    /// (plain format, with the WAL it needs, and PostgreSQL's own manifest of
+    /// SHA-256 checksums), as the account PostgreSQL runs as.
+    pub fn base_backup(&self, dest: &Path) -> anyhow::Result<()> {
+        self.prepare_folder(dest)?;
+        let out = self.run(
+            "pg_basebackup",
+            &[
+                OsStr::new("-D"),
+                dest.as_os_str(),
+                OsStr::new("-h"),
+                self.socket_dir.as_os_str(),
+                OsStr::new("-U"),
+                OsStr::new("postgres"),
+                OsStr::new("-X"),
+                OsStr::new("stream"),
+                OsStr::new("--checkpoint=fast"),
+                OsStr::new("--manifest-checksums=SHA256"),
+                OsStr::new("--label=pulang backup"),
+            ],
+        )?;
+        if !out.status.success() {
+            bail!(
+                "pg_basebackup failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks a base backup against its manifest: every file's checksum and
+    /// the WAL needed to make it consistent (`pg_verifybackup`).
+    pub fn verify_backup(&self, backup: &Path) -> anyhow::Result<()> {
+        let out = self.run("pg_verifybackup", &[backup.as_os_str()])?;
+        if !out.status.success() {
+            bail!(
+                "the backup in {} does not verify: {}",
+                backup.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
+    /// Lays a base backup down as this cluster's data folder, which must not
+    /// exist yet. With `recovery`, the server will replay archived WAL up to a
+    /// point in time when it next starts.
+    pub fn lay_down(&self, backup: &Path, recovery: Option<&Recovery>) -> anyhow::Result<()> {
+        if self.data_dir.exists()
+            && std::fs::read_dir(&self.data_dir)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(true)
+        {
+            bail!(
+                "{} already holds a cluster; restore refuses to overwrite one. Stop Pulang and move \
+                 that folder aside (or point PULANG_DATA_DIR elsewhere) first",
+                self.data_dir.display()
+            );
+        }
+        self.prepare_folder(&self.data_dir)?;
+        let mut source = backup.as_os_str().to_owned();
+        source.push("/.");
+        let out = self
+            .command("cp")
+            .arg("-a")
+            .arg(&source)
+            .arg(&self.data_dir)
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run cp")?;
+        if !out.status.success() {
+            bail!(
+                "cannot copy the backup: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        // A base backup has no server log or socket settings of its own to keep.
+        let _ = std::fs::remove_file(self.data_dir.join("backup_manifest"));
+        if let Some(recovery) = recovery {
+            let archive = shell_quoted(&recovery.wal_archive)?;
+            let mut conf = std::fs::OpenOptions::new()
+                .append(true)
+                .open(self.data_dir.join("postgresql.auto.conf"))
+                .context("cannot open postgresql.auto.conf of the restored cluster")?;
+            use std::io::Write;
+            writeln!(
+                conf,
+                "# point-in-time recovery, written by `pulang restore`\n\
+                 restore_command = 'cp {archive}/%f %p'\n\
+                 recovery_target_time = '{}'\n\
+                 recovery_target_action = 'promote'",
+                recovery.until.to_rfc3339()
+            )?;
+            std::fs::write(self.data_dir.join("recovery.signal"), b"")?;
+            if let Some(user) = &self.run_as {
+                chown(
+                    &self.data_dir.join("recovery.signal"),
+                    Some(user.uid),
+                    Some(user.gid),
+                )?;
+            }
+        }
         Ok(())
     }
 
@@ -322,6 +447,31 @@ impl LocalCluster {
     }
 }
 
+/// Replaying archived WAL to a point in time after laying down a base backup.
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    /// The folder the WAL was archived to (`PULANG_WAL_ARCHIVE_DIR`).
+    pub wal_archive: PathBuf,
+    /// Replay every transaction committed up to this time, and none after.
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+/// A path for a shell command line, refused when it would need quoting.
+fn shell_quoted(path: &Path) -> anyhow::Result<String> {
+    let text = path.to_string_lossy();
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+    {
+        Ok(text.into_owned())
+    } else {
+        bail!(
+            "{} may hold only letters, digits and / . _ - + to be used in PostgreSQL's archive commands",
+            path.display()
+        )
+    }
+}
+
 /// The socket folder: inside the data folder when its path is short enough for
 /// a unix socket, otherwise a short folder under `/tmp` named after it.
 fn socket_dir_for(root: &Path) -> PathBuf {
@@ -338,6 +488,20 @@ fn socket_dir_for(root: &Path) -> PathBuf {
 
 /// Finds the folder with `initdb`, `pg_ctl` and `postgres`.
 pub fn find_bin_dir() -> Option<PathBuf> {
+    // Links to the server binaries (`/usr/local/bin/postgres` →
+    // `/usr/lib/postgresql/15/bin/postgres`) lead to the folder that also holds
+    // pg_basebackup, pg_verifybackup, pg_dump and pg_restore.
+    find_linked_bin_dir().map(|dir| {
+        dir.join("postgres")
+            .canonicalize()
+            .ok()
+            .and_then(|real| real.parent().map(Path::to_path_buf))
+            .filter(|real| real.join("pg_ctl").is_file() && real.join("initdb").is_file())
+            .unwrap_or(dir)
+    })
+}
+
+fn find_linked_bin_dir() -> Option<PathBuf> {
     let complete = |dir: &Path| {
         ["initdb", "pg_ctl", "postgres"]
             .iter()

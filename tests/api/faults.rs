@@ -39,6 +39,7 @@ impl OwnCluster {
             ClusterOptions {
                 durable: true,
                 max_connections: 60,
+                ..ClusterOptions::default()
             },
         )
         .expect("PostgreSQL binaries are needed for the fault tests");

@@ -70,6 +70,7 @@ async fn start_server() -> TestServer {
                     ClusterOptions {
                         durable: false,
                         max_connections: 400,
+                        ..ClusterOptions::default()
                     },
                 )
                 .expect(

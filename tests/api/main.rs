@@ -4,6 +4,7 @@ mod access_matrix;
 mod accounts;
 mod agencies;
 mod auth;
+mod backups;
 mod budgets;
 mod case_push;
 mod cases;
