@@ -329,19 +329,112 @@ impl ResponseError for ApiError {
     }
 }
 
+/// What a unique index or key protects, as the field a client sends (for the
+/// ones whose name does not say it); others are named after the constraint.
+const UNIQUE_KEYS: &[(&str, &str)] = &[
+    ("agencies_code_key", "code"),
+    ("users_username_key", "username"),
+    ("api_clients_client_id_key", "client_id"),
+    ("cases_source_reference_key", "external_reference"),
+    ("cases_case_number_key", "case_number"),
+    ("persons_nik_key", "person.nik"),
+    ("transfers_reference_key", "reference"),
+    ("transfer_cases_one_active", "case_ids"),
+    ("cost_sharing_one_approved", "regency_code"),
+    ("budget_ledger_one_reversal", "reverses_id"),
+];
+
+/// The column a constraint named by PostgreSQL's convention
+/// (`<table>_<column>_fkey`, `<table>_<column>_check`, `<table>_<column>_key`) is about.
+fn constraint_field(info: &dyn diesel::result::DatabaseErrorInformation) -> String {
+    let Some(name) = info.constraint_name() else {
+        return info.column_name().unwrap_or("body").to_owned();
+    };
+    if let Some((_, field)) = UNIQUE_KEYS.iter().find(|(key, _)| *key == name) {
+        return (*field).to_owned();
+    }
+    if name == "agencies_region_fk" {
+        return "region_code".to_owned();
+    }
+    let mut field = name;
+    if let Some(table) = info.table_name()
+        && let Some(rest) = field.strip_prefix(table).and_then(|r| r.strip_prefix('_'))
+    {
+        field = rest;
+    }
+    for suffix in ["_fkey", "_check", "_key", "_fk", "_pkey", "_excl"] {
+        if let Some(rest) = field.strip_suffix(suffix) {
+            field = rest;
+            break;
+        }
+    }
+    field.to_owned()
+}
+
+/// Whether a database error is one a retry of the same transaction can cure:
+/// a serialization failure or a deadlock.
+pub fn is_retryable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => info.message().starts_with("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// Database errors become the answer they mean, in this one place:
+/// a missing row 404; a unique violation 409 naming the key; a foreign key
+/// naming no row 422 naming the field (409 when a row is still referenced);
+/// a check or not-null violation 422; a serialization failure or deadlock
+/// (after the caller's one retry, see `db::retrying`) 503 with `Retry-After`;
+/// a lost connection 503. Anything else is a bug: 500.
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
-        match &error {
-            Error::NotFound => Self::not_found("no such record"),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Self::unavailable(error)
-            }
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::new(
+        if is_retryable(&error) {
+            return Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the request collided with another; retry it",
             )
-            .with_retry_after(1),
+            .with_kind("contention", "Contention")
+            .with_retry_after(1);
+        }
+        let Error::DatabaseError(kind, info) = &error else {
+            return match error {
+                Error::NotFound => Self::not_found("no such record"),
+                _ => Self::internal(error),
+            };
+        };
+        let info = info.as_ref();
+        match kind {
+            DatabaseErrorKind::ClosedConnection => Self::unavailable(error),
+            DatabaseErrorKind::UniqueViolation => {
+                let key = constraint_field(info);
+                Self::conflict(format!("{key}: this value is already taken"))
+                    .with_kind("duplicate", "Already exists")
+                    .with_extension("key", serde_json::Value::String(key.clone()))
+                    .with_fields(vec![FieldError::new(key, "is already taken")])
+            }
+            DatabaseErrorKind::ForeignKeyViolation
+                if info.message().starts_with("update or delete") =>
+            {
+                Self::conflict("the record is still referenced by others")
+                    .with_kind("still-referenced", "Still referenced")
+            }
+            DatabaseErrorKind::ForeignKeyViolation => Self::invalid_field(
+                constraint_field(info),
+                "names no record that exists",
+            ),
+            DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
+                Self::invalid_field(constraint_field(info), "is outside the allowed values")
+            }
+            DatabaseErrorKind::ExclusionViolation | DatabaseErrorKind::RestrictViolation => {
+                Self::conflict("the request conflicts with a stored record")
+            }
+            _ if info.message().contains("0x00") => {
+                // A last line of defence: the extractors refuse NUL before it gets here.
+                Self::invalid_field("body", "text must not contain NUL characters")
+            }
             _ => Self::internal(error),
         }
     }
