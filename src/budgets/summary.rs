@@ -168,6 +168,7 @@ pub async fn summarise_budgets(
 #[schema(example = json!({"fiscal_year": 2019, "handling_province": "61", "origin_region": "61.72", "category": "transport", "amount": 1_250_000}))]
 pub struct SplitPreviewRequest {
     /// Fiscal year whose budgets and agreements apply.
+    #[schema(minimum = 2000, maximum = 2100)]
     pub fiscal_year: i32,
     /// The province handling the return.
     pub handling_province: String,
@@ -175,7 +176,8 @@ pub struct SplitPreviewRequest {
     pub origin_region: String,
     /// What the cost pays for.
     pub category: CostCategory,
-    /// Whole rupiah.
+    /// Whole rupiah, 1 to 10^15.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
     pub amount: i64,
 }
 
@@ -224,10 +226,11 @@ pub async fn preview_cost_split(
             None
         }
     };
-    if request.amount < 1 {
+    errors.extend(crate::money::check_amount("amount", request.amount, 1));
+    if !(2000..=2100).contains(&request.fiscal_year) {
         errors.push(crate::error::FieldError::new(
-            "amount",
-            "must be at least 1 rupiah",
+            "fiscal_year",
+            "must be between 2000 and 2100",
         ));
     }
     let (Some(province), Some(origin), true) = (province, origin, errors.is_empty()) else {

@@ -49,7 +49,8 @@ pub struct NewTransfer {
     /// Estimated costs, committed against the budgets the split rule names.
     #[serde(default)]
     pub estimated_costs: Vec<EstimatedCost>,
-    /// The fiscal year whose budgets pay; by default the year of the first departure (or this year).
+    /// The fiscal year whose budgets pay, 2000 to 2100; by default the year of the first departure (or this year).
+    #[schema(minimum = 2000, maximum = 2100)]
     pub fiscal_year: Option<i32>,
     /// Notes.
     pub notes: Option<String>,
@@ -128,12 +129,11 @@ pub fn check_parts(
         }
     }
     for (i, estimate) in estimates.iter().enumerate() {
-        if estimate.amount < 1 {
-            errors.push(FieldError::new(
-                format!("estimated_costs[{i}].amount"),
-                "must be at least 1 rupiah",
-            ));
-        }
+        errors.extend(crate::money::check_amount(
+            format!("estimated_costs[{i}].amount"),
+            estimate.amount,
+            1,
+        ));
     }
     errors
 }
@@ -247,6 +247,12 @@ pub async fn create_transfer(
             None
         }
     };
+    if new.fiscal_year.is_some_and(|y| !(2000..=2100).contains(&y)) {
+        errors.push(FieldError::new(
+            "fiscal_year",
+            "must be between 2000 and 2100",
+        ));
+    }
     let (Some(destination), true) = (destination, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
@@ -254,6 +260,12 @@ pub async fn create_transfer(
         .fiscal_year
         .or_else(|| <[Leg]>::first(&new.legs).map(|l| l.planned_departure.year()))
         .unwrap_or_else(|| Utc::now().year());
+    if !(2000..=2100).contains(&fiscal_year) {
+        return Err(ApiError::invalid_field(
+            "legs[0].planned_departure",
+            "must lie in the years 2000 to 2100",
+        ));
+    }
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
     let view = conn

@@ -385,7 +385,8 @@ pub async fn hand_over_transfer(
 pub struct NewCostItem {
     /// What it paid for.
     pub category: CostCategory,
-    /// Whole rupiah.
+    /// Whole rupiah, 1 to 10^15.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
     pub amount: i64,
     /// Receipt (kuitansi) number.
     pub receipt_number: Option<String>,
@@ -418,11 +419,8 @@ pub async fn create_transfer_cost(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::PlanTransfers)?;
     let item = body.0;
-    if item.amount < 1 {
-        return Err(ApiError::invalid_field(
-            "amount",
-            "must be at least 1 rupiah",
-        ));
+    if let Some(error) = crate::money::check_amount("amount", item.amount, 1) {
+        return Err(ApiError::validation(vec![error]));
     }
     let scope = caller.transfer_scope();
     let actor = Actor::from(&caller);

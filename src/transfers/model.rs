@@ -100,7 +100,8 @@ pub struct Escort {
 pub struct EstimatedCost {
     /// What it pays for.
     pub category: CostCategory,
-    /// Whole rupiah.
+    /// Whole rupiah, 1 to 10^15.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
     pub amount: i64,
 }
 
