@@ -397,8 +397,14 @@ async fn decide(
         if before.status != AgreementStatus::Proposed {
             return Err(ApiError::conflict(format!("the agreement is already {}", before.status)));
         }
-        let after: Agreement = diesel::update(csa::table.find(id))
-            .set((
+        // The status is checked again in the statement that changes it: of two
+        // decisions racing on one proposal, the second finds no proposed row (409).
+        let after: Agreement = diesel::update(
+            csa::table
+                .find(id)
+                .filter(csa::status.eq(AgreementStatus::Proposed)),
+        )
+        .set((
                 csa::status.eq(to),
                 csa::decided_by.eq(caller.principal_id),
                 csa::decided_at.eq(Utc::now()),
@@ -407,12 +413,14 @@ async fn decide(
             .returning(Agreement::as_returning())
             .get_result(conn)
             .await
+            .optional()
             .map_err(|e| match e {
                 diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => ApiError::conflict(
                     "this province and regency already have an approved agreement for the year; one applies at a time",
                 ),
                 other => other.into(),
-            })?;
+            })?
+            .ok_or_else(|| ApiError::conflict("the agreement was decided by another request at the same time"))?;
         let action = if to == AgreementStatus::Approved { "agreement.approve" } else { "agreement.reject" };
         audit::record(conn, &actor, Entry::change(action, "agreement", id, Some(&before), Some(&after))).await?;
         Ok(after)

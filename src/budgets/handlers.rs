@@ -151,12 +151,7 @@ pub async fn create_budget(
             "must be between 2000 and 2100",
         ));
     }
-    if new.allocation < 0 {
-        errors.push(FieldError::new(
-            "allocation",
-            "must be 0 or more whole rupiah",
-        ));
-    }
+    errors.extend(crate::money::check_amount("allocation", new.allocation, 0));
     let name = crate::agencies::rules::check_name("name", &new.name)
         .map_err(|e| errors.push(e))
         .ok();
@@ -271,11 +266,14 @@ pub async fn update_budget(
     let mut conn = state.pool.get().await?;
     let budget = conn
         .transaction::<_, ApiError, _>(async |conn| {
+            // Locked before it is read, so that the status checked below is the
+            // one the update replaces: of two racing status changes, the second
+            // sees the first's outcome.
+            ledger::lock(conn, *id).await?;
             let before = queries::find(conn, &scope, *id)
                 .await?
                 .ok_or_else(not_found)?;
             require_owner(&caller, before.owner_agency_id)?;
-            ledger::lock(conn, before.id).await?;
             if let Some(to) = patch.status {
                 let forward = matches!(
                     (before.status, to),
@@ -377,7 +375,8 @@ pub async fn list_budget_ledger(
 pub struct LedgerRequest {
     /// revision, commitment, release or realisation. Absent with `reverses_id`.
     pub kind: Option<LedgerKind>,
-    /// Whole rupiah; positive, except a downward revision. Absent with `reverses_id`.
+    /// Whole rupiah, at most 10^15 either way; positive, except a downward revision. Absent with `reverses_id`.
+    #[schema(minimum = -1_000_000_000_000_000_i64, maximum = 1_000_000_000_000_000_i64)]
     pub amount: Option<i64>,
     /// Why.
     pub reason: String,
@@ -476,6 +475,12 @@ fn manual_entry(
         }
         (Some(k), Some(a)) if k != LedgerKind::Revision && a <= 0 => {
             errors.push(FieldError::new("amount", "must be at least 1 rupiah"))
+        }
+        (_, Some(a)) if a.checked_abs().is_none_or(|a| a > crate::money::MAX_RUPIAH) => {
+            errors.push(FieldError::new(
+                "amount",
+                "must be at most 1000000000000000 rupiah (10^15) either way",
+            ))
         }
         _ => {}
     }
