@@ -390,6 +390,47 @@ async fn agreement(
     response.json()
 }
 
+#[actix_web::test]
+async fn an_agreement_approved_and_rejected_at_once_is_decided_once() {
+    let app = TestApp::spawn().await;
+    let m = money(&app).await;
+    let province = budget(&app, &m.province, "apbd_province", 500_000_000).await;
+    let regency = budget(&app, &m.singkawang, "apbd_regency", 100_000_000).await;
+    for _ in 0..5 {
+        let proposed = agreement(&app, &m, &province, &regency, json!({"all_costs_bp": 6000})).await;
+        let id = proposed["id"].as_str().unwrap();
+        let approve = format!("/api/v1/cost-sharing-agreements/{id}/approve");
+        let reject = format!("/api/v1/cost-sharing-agreements/{id}/reject");
+        let (approved, rejected) = futures_util::future::join(
+            app.post(&approve, &json!({}), Some(&m.singkawang)),
+            app.post(&reject, &json!({"reason": "no"}), Some(&m.singkawang)),
+        )
+        .await;
+        let mut statuses = [approved.status.as_u16(), rejected.status.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{} / {}", approved.text(), rejected.text());
+        let stored = app
+            .get(&format!("/api/v1/cost-sharing-agreements/{id}"), Some(&m.singkawang))
+            .await
+            .json();
+        let winner = if approved.status == 200 { "approved" } else { "rejected" };
+        assert_eq!(stored["status"], winner);
+        if winner == "approved" {
+            // one approved agreement per year: reject it to make room for the next round
+            let response = app
+                .post(&reject, &json!({"reason": "room"}), Some(&m.singkawang))
+                .await;
+            assert_eq!(response.status, 409);
+            diesel_async::RunQueryDsl::execute(
+                diesel::sql_query("UPDATE cost_sharing_agreements SET status = 'rejected'"),
+                &mut app.db().await,
+            )
+            .await
+            .unwrap();
+        }
+    }
+}
+
 async fn preview(app: &TestApp, token: &str, origin: &str, category: &str, amount: i64) -> Value {
     let body = json!({"fiscal_year": 2019, "handling_province": "61", "origin_region": origin, "category": category, "amount": amount});
     let response = app

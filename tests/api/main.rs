@@ -14,6 +14,7 @@ mod export;
 mod health;
 mod helpers;
 mod housekeeping;
+mod input_boundary;
 mod local_cluster;
 mod openapi_file;
 mod regions;
