@@ -397,7 +397,8 @@ async fn an_agreement_approved_and_rejected_at_once_is_decided_once() {
     let province = budget(&app, &m.province, "apbd_province", 500_000_000).await;
     let regency = budget(&app, &m.singkawang, "apbd_regency", 100_000_000).await;
     for _ in 0..5 {
-        let proposed = agreement(&app, &m, &province, &regency, json!({"all_costs_bp": 6000})).await;
+        let proposed =
+            agreement(&app, &m, &province, &regency, json!({"all_costs_bp": 6000})).await;
         let id = proposed["id"].as_str().unwrap();
         let approve = format!("/api/v1/cost-sharing-agreements/{id}/approve");
         let reject = format!("/api/v1/cost-sharing-agreements/{id}/reject");
@@ -408,12 +409,25 @@ async fn an_agreement_approved_and_rejected_at_once_is_decided_once() {
         .await;
         let mut statuses = [approved.status.as_u16(), rejected.status.as_u16()];
         statuses.sort();
-        assert_eq!(statuses, [200, 409], "{} / {}", approved.text(), rejected.text());
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "{} / {}",
+            approved.text(),
+            rejected.text()
+        );
         let stored = app
-            .get(&format!("/api/v1/cost-sharing-agreements/{id}"), Some(&m.singkawang))
+            .get(
+                &format!("/api/v1/cost-sharing-agreements/{id}"),
+                Some(&m.singkawang),
+            )
             .await
             .json();
-        let winner = if approved.status == 200 { "approved" } else { "rejected" };
+        let winner = if approved.status == 200 {
+            "approved"
+        } else {
+            "rejected"
+        };
         assert_eq!(stored["status"], winner);
         if winner == "approved" {
             // one approved agreement per year: reject it to make room for the next round

@@ -28,7 +28,11 @@ async fn a_region_code_with_a_multi_byte_character_is_refused_not_a_dropped_conn
         "/api/v1/stats/returns?from=2019-01-01&to=2019-12-31&handling_province=6%E2%82%AC",
     ] {
         let response = app.get(query, Some(&k.case_worker)).await;
-        assert!(response.status.is_client_error(), "{query}: {}", response.text());
+        assert!(
+            response.status.is_client_error(),
+            "{query}: {}",
+            response.text()
+        );
         response.assert_problem(response.status.as_u16());
     }
     let mut case = new_case(1, "61.71");
@@ -113,9 +117,7 @@ async fn nul_and_control_characters_in_case_text_are_422s_naming_the_field() {
     // prose keeps its line breaks
     let mut case = new_case(2, "61.71");
     case["notes"] = json!("line one\nline two\twith a tab");
-    let created = app
-        .post("/api/v1/cases", &case, Some(&k.case_worker))
-        .await;
+    let created = app.post("/api/v1/cases", &case, Some(&k.case_worker)).await;
     assert_eq!(created.status, 201, "{}", created.text());
     assert_eq!(created.json()["notes"], "line one\nline two\twith a tab");
 }
@@ -158,7 +160,11 @@ async fn oversized_text_is_a_422_naming_the_field_and_its_limit() {
 async fn implausible_arrival_and_birth_dates_are_refused() {
     let app = TestApp::spawn().await;
     let k = app.kalbar().await;
-    for arrived in ["0000-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "9999-01-01T00:00:00Z"] {
+    for arrived in [
+        "0000-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",
+        "9999-01-01T00:00:00Z",
+    ] {
         let mut case = new_case(1, "61.71");
         case["arrived_at"] = json!(arrived);
         let problem = app
@@ -233,14 +239,21 @@ async fn an_unknown_receiving_agency_is_a_422_naming_the_field() {
         .post("/api/v1/transfers", &plan, Some(&planner))
         .await
         .assert_problem(422);
-    assert_eq!(problem["errors"][0]["field"], "receiving_agency_id", "{problem}");
+    assert_eq!(
+        problem["errors"][0]["field"], "receiving_agency_id",
+        "{problem}"
+    );
 }
 
 #[actix_web::test]
 async fn money_beyond_ten_to_the_fifteen_is_refused_and_budget_reads_keep_working() {
     let app = TestApp::spawn().await;
     let agency = app
-        .create_agency("DINSOS-6172", AgencyKind::RegencySocialService, Some("61.72"))
+        .create_agency(
+            "DINSOS-6172",
+            AgencyKind::RegencySocialService,
+            Some("61.72"),
+        )
         .await;
     let officer = app
         .user_token(agency, "keuangan.6172", vec![Role::FinanceOfficer])
@@ -256,7 +269,11 @@ async fn money_beyond_ten_to_the_fifteen_is_refused_and_budget_reads_keep_workin
         .assert_problem(422);
     assert_eq!(problem["errors"][0]["field"], "allocation");
     let created = app
-        .post("/api/v1/budgets", &body(1_000_000_000_000_000), Some(&officer))
+        .post(
+            "/api/v1/budgets",
+            &body(1_000_000_000_000_000),
+            Some(&officer),
+        )
         .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["id"].as_str().unwrap().to_owned();
@@ -280,7 +297,13 @@ async fn money_beyond_ten_to_the_fifteen_is_refused_and_budget_reads_keep_workin
         .assert_problem(409);
     assert_eq!(problem["type"], "/problems/allocation-too-large");
     // commit and release the whole allocation many times: the reads still add up
-    for kind in ["commitment", "release", "commitment", "release", "commitment"] {
+    for kind in [
+        "commitment",
+        "release",
+        "commitment",
+        "release",
+        "commitment",
+    ] {
         let response = app
             .post(
                 &ledger,
@@ -298,7 +321,10 @@ async fn money_beyond_ten_to_the_fifteen_is_refused_and_budget_reads_keep_workin
         budget.json()["balance"]["committed"],
         1_000_000_000_000_000_i64
     );
-    for path in ["/api/v1/budgets", "/api/v1/budgets/summary?fiscal_year=2019"] {
+    for path in [
+        "/api/v1/budgets",
+        "/api/v1/budgets/summary?fiscal_year=2019",
+    ] {
         let response = app.get(path, Some(&officer)).await;
         assert_eq!(response.status, 200, "{path}: {}", response.text());
     }

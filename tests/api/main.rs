@@ -13,6 +13,7 @@ mod events;
 mod export;
 mod health;
 mod helpers;
+mod hostile_input;
 mod housekeeping;
 mod input_boundary;
 mod local_cluster;
