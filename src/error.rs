@@ -421,10 +421,9 @@ impl From<diesel::result::Error> for ApiError {
                 Self::conflict("the record is still referenced by others")
                     .with_kind("still-referenced", "Still referenced")
             }
-            DatabaseErrorKind::ForeignKeyViolation => Self::invalid_field(
-                constraint_field(info),
-                "names no record that exists",
-            ),
+            DatabaseErrorKind::ForeignKeyViolation => {
+                Self::invalid_field(constraint_field(info), "names no record that exists")
+            }
             DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
                 Self::invalid_field(constraint_field(info), "is outside the allowed values")
             }

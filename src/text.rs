@@ -40,9 +40,15 @@ pub fn check(input: &str, max: usize, prose: bool) -> Result<String, String> {
         return Err(if c == '\0' {
             "must not contain NUL characters".to_owned()
         } else if prose {
-            format!("must not contain control characters other than tab and line break (found U+{:04X})", c as u32)
+            format!(
+                "must not contain control characters other than tab and line break (found U+{:04X})",
+                c as u32
+            )
         } else {
-            format!("must be one line without control characters (found U+{:04X})", c as u32)
+            format!(
+                "must be one line without control characters (found U+{:04X})",
+                c as u32
+            )
         });
     }
     let chars = text.chars().count();

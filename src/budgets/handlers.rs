@@ -476,12 +476,11 @@ fn manual_entry(
         (Some(k), Some(a)) if k != LedgerKind::Revision && a <= 0 => {
             errors.push(FieldError::new("amount", "must be at least 1 rupiah"))
         }
-        (_, Some(a)) if a.checked_abs().is_none_or(|a| a > crate::money::MAX_RUPIAH) => {
-            errors.push(FieldError::new(
+        (_, Some(a)) if a.checked_abs().is_none_or(|a| a > crate::money::MAX_RUPIAH) => errors
+            .push(FieldError::new(
                 "amount",
                 "must be at most 1000000000000000 rupiah (10^15) either way",
-            ))
-        }
+            )),
         _ => {}
     }
     if !errors.is_empty() {

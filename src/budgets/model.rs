@@ -314,7 +314,11 @@ pub struct NewBudget {
     /// Name.
     pub name: String,
     /// The allocation (pagu), whole rupiah, 0 to 10^15.
-    #[schema(example = 500_000_000, minimum = 0, maximum = 1_000_000_000_000_000_i64)]
+    #[schema(
+        example = 500_000_000,
+        minimum = 0,
+        maximum = 1_000_000_000_000_000_i64
+    )]
     pub allocation: i64,
     /// `draft` (default) or `active`.
     pub status: Option<BudgetStatus>,

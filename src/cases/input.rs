@@ -275,7 +275,13 @@ impl CaseInput {
             false,
             &mut errors,
         ));
-        let shelter = clean(check_field("shelter", self.shelter, 200, false, &mut errors));
+        let shelter = clean(check_field(
+            "shelter",
+            self.shelter,
+            200,
+            false,
+            &mut errors,
+        ));
         let notes = check_field("notes", self.notes, 4000, true, &mut errors);
         let country_left = self.country_left.trim().to_uppercase();
         if !is_country(&country_left) {

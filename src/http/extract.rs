@@ -71,8 +71,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
         && let Some(path) = nul_path(&value, String::new())
     {
-        let field = if path.is_empty() { "body".to_owned() } else { path };
-        return Err(ApiError::invalid_field(field, "must not contain NUL characters"));
+        let field = if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        };
+        return Err(ApiError::invalid_field(
+            field,
+            "must not contain NUL characters",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -246,8 +253,8 @@ mod tests {
 
     #[test]
     fn a_nul_anywhere_in_a_body_is_a_422_naming_its_path() {
-        let err = parse_json::<serde_json::Value>(br#"{"legs":[{"mode":"ro\u0000ad"}]}"#)
-            .unwrap_err();
+        let err =
+            parse_json::<serde_json::Value>(br#"{"legs":[{"mode":"ro\u0000ad"}]}"#).unwrap_err();
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(err.field_errors()[0].field, "legs[0].mode");
         // an escaped backslash followed by "u0000" is text, not a NUL

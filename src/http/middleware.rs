@@ -3,8 +3,8 @@
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
 use actix_web::ResponseError;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -210,7 +210,8 @@ mod tests {
             assert_eq!(body["instance"], "/boom");
             assert!(!body.to_string().contains("a bug in a handler"));
         }
-        let res = test::call_service(&app, test::TestRequest::get().uri("/fine").to_request()).await;
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/fine").to_request()).await;
         assert_eq!(res.status().as_u16(), 204);
     }
 }

@@ -111,7 +111,9 @@ mod tests {
 
     #[test]
     fn a_multi_byte_character_anywhere_is_refused_without_a_panic() {
-        for bad in ["€12", "6€1", "61€", "61.€", "€", "6\u{0}71", "６１", "61.7١"] {
+        for bad in [
+            "€12", "6€1", "61€", "61.€", "€", "6\u{0}71", "６１", "61.7١",
+        ] {
             assert!(RegionCode::parse(bad).is_err(), "{bad}");
         }
         // every prefix of a string cut at every byte that is still valid UTF-8
