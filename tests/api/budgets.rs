@@ -466,7 +466,7 @@ async fn an_approved_agreement_splits_in_province_costs_and_the_apbn_pays_the_re
     assert_eq!(no_agreement["missing_agreement"], true);
     assert_eq!(
         no_agreement["charges"],
-        json!([{"budget_id": province["id"], "amount": 1_000_001}])
+        json!([{"budget_id": province["id"], "source": "apbd_province", "amount": 1_000_001}])
     );
 
     let proposed = agreement(&app, &m, &province, &regency, json!({"all_costs_bp": 6000})).await;
@@ -507,14 +507,37 @@ async fn an_approved_agreement_splits_in_province_costs_and_the_apbn_pays_the_re
     assert_eq!(inside["agreement_id"], id);
     assert_eq!(
         inside["charges"],
-        json!([{"budget_id": province["id"], "amount": 600_001}, {"budget_id": regency["id"], "amount": 400_000}])
+        json!([{"budget_id": province["id"], "source": "apbd_province", "amount": 600_001},
+               {"budget_id": regency["id"], "source": "apbd_regency", "amount": 400_000}])
+    );
+    // A regency sees its own budget and its agreement, not the province's budget;
+    // another regency sees no ids at all (they answer 404 to it).
+    let by_singkawang = preview(&app, &m.singkawang, "6172", "transport", 1_000_001).await;
+    assert_eq!(by_singkawang["agreement_id"], id);
+    assert_eq!(
+        by_singkawang["charges"],
+        json!([{"budget_id": null, "source": "apbd_province", "amount": 600_001},
+               {"budget_id": regency["id"], "source": "apbd_regency", "amount": 400_000}])
+    );
+    let by_sambas = preview(&app, &m.sambas, "6172", "transport", 1_000_001).await;
+    assert_eq!(by_sambas["agreement_id"], Value::Null);
+    assert!(
+        by_sambas["charges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["budget_id"].is_null()),
+        "{by_sambas}"
     );
     let outside = preview(&app, &m.province, "35.07", "meals", 750_000).await;
     assert_eq!(outside["funding"], "apbn");
+    // The province may not read the APBN budget: the source, not the id.
     assert_eq!(
         outside["charges"],
-        json!([{"budget_id": apbn["id"], "amount": 750_000}])
+        json!([{"budget_id": null, "source": "apbn", "amount": 750_000}])
     );
+    let by_ministry = preview(&app, &m.ministry, "35.07", "meals", 750_000).await;
+    assert_eq!(by_ministry["charges"][0]["budget_id"], apbn["id"]);
 
     // One approved agreement per pair and year.
     let second = agreement(
