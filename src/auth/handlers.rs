@@ -110,6 +110,7 @@ struct Account {
     secret_hash: String,
     roles: Vec<Role>,
     usable: bool,
+    token_version: i32,
 }
 
 /// Issue an access token.
@@ -205,7 +206,13 @@ pub async fn create_token(
     };
     let (token, claims) = state
         .tokens
-        .issue(account.id, kind, account.agency_id, account.roles.clone())
+        .issue_versioned(
+            account.id,
+            kind,
+            account.agency_id,
+            account.roles.clone(),
+            account.token_version,
+        )
         .map_err(ApiError::internal)?;
     actor.id = Some(account.id);
     actor.agency_id = Some(account.agency_id);
@@ -243,7 +250,7 @@ fn sign_in_entry(success: bool, reason: &str) -> audit::Entry {
 }
 
 async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<Option<Account>> {
-    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool)> = users::table
+    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool, i32)> = users::table
         .inner_join(agencies::table)
         .filter(users::username.eq(username))
         .select((
@@ -253,23 +260,25 @@ async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<Op
             users::roles,
             users::active,
             agencies::active,
+            users::token_version,
         ))
         .first(conn)
         .await
         .optional()?;
     Ok(row.map(
-        |(id, agency_id, secret_hash, roles, active, agency_active)| Account {
+        |(id, agency_id, secret_hash, roles, active, agency_active, token_version)| Account {
             id,
             agency_id,
             secret_hash,
             roles,
             usable: active && agency_active,
+            token_version,
         },
     ))
 }
 
 async fn find_client(conn: &mut AsyncPgConnection, client_id: &str) -> ApiResult<Option<Account>> {
-    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool)> = api_clients::table
+    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool, i32)> = api_clients::table
         .inner_join(agencies::table)
         .filter(api_clients::client_id.eq(client_id))
         .select((
@@ -279,17 +288,19 @@ async fn find_client(conn: &mut AsyncPgConnection, client_id: &str) -> ApiResult
             api_clients::roles,
             api_clients::active,
             agencies::active,
+            api_clients::token_version,
         ))
         .first(conn)
         .await
         .optional()?;
     Ok(row.map(
-        |(id, agency_id, secret_hash, roles, active, agency_active)| Account {
+        |(id, agency_id, secret_hash, roles, active, agency_active, token_version)| Account {
             id,
             agency_id,
             secret_hash,
             roles,
             usable: active && agency_active,
+            token_version,
         },
     ))
 }
