@@ -376,3 +376,31 @@ async fn a_role_change_and_a_secret_rotation_end_earlier_tokens() {
         .await
         .assert_problem(401);
 }
+
+#[actix_web::test]
+async fn a_long_but_trivial_password_is_refused_with_the_rule() {
+    let app = TestApp::spawn().await;
+    let (user, pass) = app
+        .create_user("kiki.kalbar", vec![Role::Viewer], None)
+        .await;
+    let token = app.sign_in(&user, &pass).await;
+    for weak in ["            ", "aaaaaaaaaaaa", "123456789012"] {
+        let problem = app
+            .call(
+                actix_web::test::TestRequest::put()
+                    .uri("/api/v1/me/password")
+                    .insert_header(("Authorization", format!("Bearer {token}")))
+                    .set_json(json!({"current_password": pass, "new_password": weak})),
+            )
+            .await
+            .assert_problem(422);
+        assert_eq!(problem["errors"][0]["field"], "new_password");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("zxcvbn"),
+            "{problem}"
+        );
+    }
+}
