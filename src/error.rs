@@ -122,6 +122,9 @@ struct Inner {
     extensions: Option<serde_json::Map<String, serde_json::Value>>,
     retry_after: Option<u64>,
     allow: Option<String>,
+    /// Whether running the transaction again may succeed (a serialization
+    /// failure or deadlock); see [`crate::db::retry_once`].
+    retryable: bool,
     /// The cause of a 5xx, logged and never shown.
     cause: Option<anyhow::Error>,
 }
@@ -138,6 +141,7 @@ impl ApiError {
             extensions: None,
             retry_after: None,
             allow: None,
+            retryable: false,
             cause: None,
         }))
     }
@@ -258,6 +262,11 @@ impl ApiError {
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.0.retry_after = Some(secs);
         self
+    }
+
+    /// Whether running the same transaction again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.0.retryable
     }
 
     /// The HTTP status.
@@ -392,12 +401,14 @@ impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         if is_retryable(&error) {
-            return Self::new(
+            let mut contention = Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the request collided with another; retry it",
             )
             .with_kind("contention", "Contention")
             .with_retry_after(1);
+            contention.0.retryable = true;
+            return contention;
         }
         let Error::DatabaseError(kind, info) = &error else {
             return match error {

@@ -110,7 +110,7 @@ pub struct NewAgreement {
 #[schema(example = json!({"reason": "Sesuai hasil rapat koordinasi 5 November 2019"}))]
 pub struct Decision {
     /// Why.
-    pub reason: Option<String>,
+    pub reason: Option<crate::text::Line<1000>>,
 }
 
 /// Filters of the agreement list.
@@ -454,7 +454,7 @@ pub async fn approve_cost_sharing_agreement(
         &state,
         &caller,
         *id,
-        body.0.reason,
+        body.0.reason.map(crate::text::Text::into_inner),
         AgreementStatus::Approved,
     )
     .await?;
@@ -486,7 +486,7 @@ pub async fn reject_cost_sharing_agreement(
         &state,
         &caller,
         *id,
-        body.0.reason,
+        body.0.reason.map(crate::text::Text::into_inner),
         AgreementStatus::Rejected,
     )
     .await?;

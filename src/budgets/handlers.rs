@@ -379,7 +379,7 @@ pub struct LedgerRequest {
     #[schema(minimum = -1_000_000_000_000_000_i64, maximum = 1_000_000_000_000_000_i64)]
     pub amount: Option<i64>,
     /// Why.
-    pub reason: String,
+    pub reason: crate::text::Line<1000>,
     /// Reverse this entry instead (same kind, opposite amount; once only).
     pub reverses_id: Option<i64>,
 }

@@ -52,8 +52,8 @@ pub struct NewTransfer {
     /// The fiscal year whose budgets pay, 2000 to 2100; by default the year of the first departure (or this year).
     #[schema(minimum = 2000, maximum = 2100)]
     pub fiscal_year: Option<i32>,
-    /// Notes.
-    pub notes: Option<String>,
+    /// Notes; tabs and line breaks allowed.
+    pub notes: Option<crate::text::Prose<4000>>,
 }
 
 /// Changes to a planned transfer; absent fields stay.
@@ -72,7 +72,7 @@ pub struct TransferPatch {
     /// Notes (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
-    pub notes: Option<Option<String>>,
+    pub notes: Option<Option<crate::text::Prose<4000>>>,
 }
 
 /// The answer for a transfer that does not exist or is outside the caller's scope.
@@ -499,8 +499,10 @@ pub async fn update_transfer(
                     }),
                     transfers::receiving_agency_id
                         .eq(patch.receiving_agency_id.or(before.receiving_agency_id)),
-                    transfers::notes
-                        .eq(patch.notes.clone().unwrap_or_else(|| before.notes.clone())),
+                    transfers::notes.eq(patch.notes.clone().map_or_else(
+                        || before.notes.clone(),
+                        |n| n.and_then(crate::text::Text::non_empty),
+                    )),
                     transfers::version.eq(transfers::version + 1),
                     transfers::updated_at.eq(Utc::now()),
                 ))

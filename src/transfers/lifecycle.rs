@@ -226,9 +226,9 @@ pub async fn transition_transfer(
 #[schema(example = json!({"name": "Drs. H. Rudi Hartono", "position": "Kepala Dinas Sosial Kota Singkawang"}))]
 pub struct Signatory {
     /// Name.
-    pub name: String,
+    pub name: crate::text::Line<200>,
     /// Position.
-    pub position: Option<String>,
+    pub position: Option<crate::text::Line<200>>,
 }
 
 /// What became of one returnee.
@@ -255,7 +255,7 @@ pub struct CaseOutcome {
 }))]
 pub struct HandoverRequest {
     /// The BAST's number.
-    pub bast_number: String,
+    pub bast_number: crate::text::Line<100>,
     /// When the returnees were handed over.
     pub handed_over_at: DateTime<Utc>,
     /// Who received them.
@@ -389,8 +389,10 @@ pub struct NewCostItem {
     #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
     pub amount: i64,
     /// Receipt (kuitansi) number.
+    #[schema(max_length = 100)]
     pub receipt_number: Option<String>,
-    /// Description.
+    /// Description; tabs and line breaks allowed.
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
 }
 
@@ -419,14 +421,33 @@ pub async fn create_transfer_cost(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::PlanTransfers)?;
     let item = body.0;
-    if let Some(error) = crate::money::check_amount("amount", item.amount, 1) {
-        return Err(ApiError::validation(vec![error]));
+    let mut errors: Vec<crate::error::FieldError> =
+        crate::money::check_amount("amount", item.amount, 1)
+            .into_iter()
+            .collect();
+    let receipt_number = crate::text::check_field(
+        "receipt_number",
+        item.receipt_number.clone(),
+        100,
+        false,
+        &mut errors,
+    );
+    let description = crate::text::check_field(
+        "description",
+        item.description.clone(),
+        1000,
+        true,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
     }
     let scope = caller.transfer_scope();
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let saved = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+    // Realising a cost locks several budgets: a deadlock is run once more.
+    let saved = crate::db::retry_once(async || {
+        conn.transaction::<_, ApiError, _>(async |conn| {
             let transfer = queries::find_for_update(conn, &scope, *id)
                 .await?
                 .ok_or_else(not_found)?;
@@ -435,9 +456,8 @@ pub async fn create_transfer_cost(
                     transfer_cost_items::transfer_id.eq(transfer.id),
                     transfer_cost_items::category.eq(item.category),
                     transfer_cost_items::amount.eq(item.amount),
-                    transfer_cost_items::receipt_number
-                        .eq(item.receipt_number.as_deref().map(str::trim)),
-                    transfer_cost_items::description.eq(item.description.as_deref().map(str::trim)),
+                    transfer_cost_items::receipt_number.eq(receipt_number.as_deref()),
+                    transfer_cost_items::description.eq(description.as_deref()),
                     transfer_cost_items::recorded_by.eq(caller.principal_id),
                 ))
                 .returning(CostItem::as_returning())
@@ -475,7 +495,9 @@ pub async fn create_transfer_cost(
             crate::events::transfer_changed(conn, transfer.id, "cost_recorded").await?;
             Ok(saved)
         })
-        .await?;
+        .await
+    })
+    .await?;
     Ok(HttpResponse::Created().json(saved))
 }
 
