@@ -103,6 +103,9 @@ pub struct TokenResponse {
     pub roles: Vec<Role>,
 }
 
+/// id, agency, secret hash, roles, active, agency active, token version.
+type AccountRow = (Uuid, Uuid, String, Vec<Role>, bool, bool, i32);
+
 /// What a sign-in found for the account it names.
 struct Account {
     id: Uuid,
@@ -250,7 +253,7 @@ fn sign_in_entry(success: bool, reason: &str) -> audit::Entry {
 }
 
 async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<Option<Account>> {
-    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool, i32)> = users::table
+    let row: Option<AccountRow> = users::table
         .inner_join(agencies::table)
         .filter(users::username.eq(username))
         .select((
@@ -278,7 +281,7 @@ async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<Op
 }
 
 async fn find_client(conn: &mut AsyncPgConnection, client_id: &str) -> ApiResult<Option<Account>> {
-    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool, i32)> = api_clients::table
+    let row: Option<AccountRow> = api_clients::table
         .inner_join(agencies::table)
         .filter(api_clients::client_id.eq(client_id))
         .select((

@@ -236,7 +236,7 @@ impl PersonInput {
                 "must be 5 to 20 letters and digits",
             ));
         }
-        (errors.len() == before).then(|| ValidPerson {
+        (errors.len() == before).then_some(ValidPerson {
             full_name,
             nik,
             passport_number,
