@@ -26,7 +26,7 @@ use crate::access::{CaseScope, Operation};
 use crate::audit::{self, Actor};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::extract::Json;
+use crate::http::extract::RecordsJson;
 use crate::regions::RegionCode;
 use crate::schema::persons;
 use crate::state::AppState;
@@ -155,7 +155,7 @@ struct Valid {
 pub async fn push_cases(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Json<BatchRequest>,
+    body: RecordsJson<BatchRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::PushCases)?;
     let request = body.0;

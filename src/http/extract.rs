@@ -35,6 +35,37 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload, parse_json::<T>);
+        Box::pin(async move { body.await.map(Json) })
+    }
+}
+
+/// A JSON body of records that are checked one by one (a bulk push): like
+/// [`Json`], but a NUL inside the body is left to each record's own checks,
+/// so that it rejects that record alone. Every string field of a record must
+/// then refuse NUL itself (the text rule, codes and enumerations all do).
+#[derive(Debug)]
+pub struct RecordsJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for RecordsJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload, parse_json_allowing_nul::<T>);
+        Box::pin(async move { body.await.map(RecordsJson) })
+    }
+}
+
+/// Reads a JSON body (415 without a JSON content type, 413 over the limit)
+/// and parses it with `parse`.
+#[expect(clippy::type_complexity, reason = "the boxed future of an extractor")]
+fn read_json<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    parse: fn(&[u8]) -> Result<T, ApiError>,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    {
         let is_json = req
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)
@@ -57,7 +88,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     }
                     _ => ApiError::bad_request(format!("the request body could not be read: {e}")),
                 })?;
-            parse_json(&bytes).map(Json)
+            parse(&bytes)
         })
     }
 }
@@ -81,6 +112,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "must not contain NUL characters",
         ));
     }
+    parse_json_allowing_nul(bytes)
+}
+
+/// Parses a JSON document, naming the field of a shape error, and leaves NUL
+/// characters to the checks of the fields that receive them.
+pub fn parse_json_allowing_nul<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();

@@ -138,6 +138,30 @@ async fn a_control_character_in_a_batch_record_rejects_only_that_record() {
 }
 
 #[actix_web::test]
+async fn a_nul_in_a_batch_record_rejects_only_that_record() {
+    let app = TestApp::spawn().await;
+    let k = app.kalbar().await;
+    let mut bad_notes = new_case(2, "61.71");
+    bad_notes["notes"] = json!("a\u{0}b");
+    let mut bad_name = new_case(3, "61.71");
+    bad_name["person"]["full_name"] = json!("Siti\u{0}");
+    let body =
+        json!({"mode": "per_record", "records": [new_case(1, "61.71"), bad_notes, bad_name]});
+    let response = app
+        .post("/api/v1/cases/batch", &body, Some(&k.push_client))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let response = response.json();
+    assert_eq!(response["totals"]["created"], 1, "{response}");
+    assert_eq!(response["totals"]["rejected"], 2, "{response}");
+    assert_eq!(response["results"][1]["errors"][0]["field"], "notes");
+    assert_eq!(
+        response["results"][2]["errors"][0]["field"],
+        "person.full_name"
+    );
+}
+
+#[actix_web::test]
 async fn oversized_text_is_a_422_naming_the_field_and_its_limit() {
     let app = TestApp::spawn().await;
     let k = app.kalbar().await;
