@@ -729,3 +729,56 @@ async fn planners_adding_the_same_cases_in_opposite_orders_get_one_answer_each()
     let refused = if one.status == 409 { &one } else { &other };
     assert_eq!(refused.json()["errors"].as_array().unwrap().len(), 12);
 }
+
+#[actix_web::test]
+async fn a_transfer_moved_or_handed_over_twice_at_once_moves_once() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let case = push(&app, &w, 60, "61.72").await;
+    make_ready(&app, &w, &case).await;
+    let plan = app
+        .post(
+            "/api/v1/transfers",
+            &json!({"destination_region": "61.72"}),
+            Some(&w.province_worker),
+        )
+        .await
+        .json();
+    let id = plan["id"].as_str().unwrap().to_owned();
+    let joined = app
+        .post(
+            &format!("/api/v1/transfers/{id}/cases"),
+            &json!({"case_ids": [case]}),
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(joined.status, 200, "{}", joined.text());
+
+    // Two departures at once: one moves it, the other finds it departed.
+    let path = format!("/api/v1/transfers/{id}/transitions");
+    let depart = json!({"to": "departed", "reason": "race"});
+    let (one, other) = futures_util::future::join(
+        app.post(&path, &depart, Some(&w.province_worker)),
+        app.post(&path, &depart, Some(&w.province_worker)),
+    )
+    .await;
+    let mut statuses = [one.status.as_u16(), other.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", one.text(), other.text());
+    step(&app, &w.province_worker, &id, "arrived").await;
+
+    let handover = json!({
+        "bast_number": "BAST/002/2019", "handed_over_at": "2019-03-20T06:00:00Z",
+        "received_by": {"name": "Kepala Dinsos Singkawang"},
+        "outcomes": [{"case_id": case, "outcome": "received"}]
+    });
+    let path = format!("/api/v1/transfers/{id}/handover");
+    let (one, other) = futures_util::future::join(
+        app.post(&path, &handover, Some(&w.singkawang)),
+        app.post(&path, &handover, Some(&w.singkawang)),
+    )
+    .await;
+    let mut statuses = [one.status.as_u16(), other.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", one.text(), other.text());
+}
