@@ -81,6 +81,7 @@ pub struct NewAgency {
     /// Unique short code: 2 to 32 upper-case letters, digits, `-` or `_`.
     pub code: String,
     /// Official name.
+    #[schema(max_length = 200)]
     pub name: String,
     /// What kind of organisation it is.
     pub kind: AgencyKind,
@@ -104,6 +105,7 @@ pub struct NewAgency {
 #[schema(example = json!({"phone": "+62561000000", "active": false}))]
 pub struct AgencyPatch {
     /// Official name.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// The region it covers.
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]

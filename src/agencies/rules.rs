@@ -64,15 +64,13 @@ pub fn normalise_code(code: &str) -> Result<String, FieldError> {
     }
 }
 
-/// Checks a required display name.
+/// Checks a required display name: the text rule (one line, no control
+/// characters, trimmed) with at most 200 characters.
 pub fn check_name(field: &str, name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
-    if name.is_empty() {
-        Err(FieldError::new(field, "must not be empty"))
-    } else if name.chars().count() > 200 {
-        Err(FieldError::new(field, "must be at most 200 characters"))
-    } else {
-        Ok(name.to_owned())
+    match crate::text::check(name, 200, false) {
+        Err(message) => Err(FieldError::new(field, message)),
+        Ok(name) if name.is_empty() => Err(FieldError::new(field, "must not be empty")),
+        Ok(name) => Ok(name),
     }
 }
 

@@ -56,6 +56,7 @@ pub struct NewUser {
     /// Login name: 3 to 64 lower-case letters, digits, `.`, `_` or `-`.
     pub username: String,
     /// Full name.
+    #[schema(max_length = 200)]
     pub full_name: String,
     /// E-mail address.
     pub email: Option<String>,
@@ -82,6 +83,7 @@ pub struct CreatedUser {
 #[schema(example = json!({"roles": ["viewer"], "active": false}))]
 pub struct UserPatch {
     /// Full name.
+    #[schema(max_length = 200)]
     pub full_name: Option<String>,
     /// E-mail address (`null` clears it).
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]

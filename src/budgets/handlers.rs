@@ -158,6 +158,13 @@ pub async fn create_budget(
     let document = crate::agencies::rules::check_name("document_number", &new.document_number)
         .map_err(|e| errors.push(e))
         .ok();
+    let activity_code = crate::text::check_field(
+        "activity_code",
+        new.activity_code.clone(),
+        200,
+        false,
+        &mut errors,
+    );
     if new.status == Some(BudgetStatus::Closed) {
         errors.push(FieldError::new("status", "a new budget is draft or active"));
     }
@@ -181,7 +188,7 @@ pub async fn create_budget(
                     budgets::owner_agency_id.eq(owner.id),
                     budgets::province_code.eq(province),
                     budgets::document_number.eq(document.unwrap_or_default()),
-                    budgets::activity_code.eq(new.activity_code.map(|c| c.trim().to_owned())),
+                    budgets::activity_code.eq(&activity_code),
                     budgets::name.eq(name.unwrap_or_default()),
                     budgets::status.eq(BudgetStatus::Draft),
                 ))
@@ -296,20 +303,31 @@ pub async fn update_budget(
                 .map_err(|e| errors.push(e))
                 .ok()
                 .flatten();
+            let document_number = patch
+                .document_number
+                .as_deref()
+                .map(|n| crate::agencies::rules::check_name("document_number", n))
+                .transpose()
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten();
+            let activity_code = crate::text::check_field(
+                "activity_code",
+                patch.activity_code.clone(),
+                200,
+                false,
+                &mut errors,
+            );
             if !errors.is_empty() {
                 return Err(ApiError::validation(errors));
             }
             let row: BudgetRow = diesel::update(budgets::table.find(before.id))
                 .set((
                     budgets::name.eq(name.unwrap_or_else(|| before.name.clone())),
-                    budgets::document_number.eq(patch
-                        .document_number
-                        .clone()
-                        .unwrap_or_else(|| before.document_number.clone())),
-                    budgets::activity_code.eq(patch
-                        .activity_code
-                        .clone()
-                        .or_else(|| before.activity_code.clone())),
+                    budgets::document_number
+                        .eq(document_number.unwrap_or_else(|| before.document_number.clone())),
+                    budgets::activity_code
+                        .eq(activity_code.or_else(|| before.activity_code.clone())),
                     budgets::status.eq(patch.status.unwrap_or(before.status)),
                     budgets::version.eq(budgets::version + 1),
                     budgets::updated_at.eq(diesel::dsl::now),

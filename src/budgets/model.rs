@@ -308,10 +308,12 @@ pub struct NewBudget {
     /// The owning agency; the caller's own when absent.
     pub owner_agency_id: Option<Uuid>,
     /// DIPA or DPA number.
+    #[schema(max_length = 200)]
     pub document_number: String,
     /// Programme or activity code.
     pub activity_code: Option<String>,
     /// Name.
+    #[schema(max_length = 200)]
     pub name: String,
     /// The allocation (pagu), whole rupiah, 0 to 10^15.
     #[schema(
@@ -331,10 +333,12 @@ pub struct NewBudget {
 #[schema(example = json!({"status": "active"}))]
 pub struct BudgetPatch {
     /// DIPA or DPA number.
+    #[schema(max_length = 200)]
     pub document_number: Option<String>,
     /// Programme or activity code.
     pub activity_code: Option<String>,
     /// Name.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// New status: draft → active → closed, never back.
     pub status: Option<BudgetStatus>,

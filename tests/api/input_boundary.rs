@@ -397,3 +397,39 @@ async fn head_on_a_get_route_answers_like_get_without_a_body() {
         Some("application/json")
     );
 }
+
+#[actix_web::test]
+async fn control_characters_in_names_and_codes_are_422s_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let problem = app
+        .post(
+            "/api/v1/agencies",
+            &json!({"code": "SHELTER-1", "name": "RPTC\u{1b}[2J", "kind": "shelter"}),
+            Some(&admin),
+        )
+        .await
+        .assert_problem(422);
+    assert_eq!(problem["errors"][0]["field"], "name", "{problem}");
+    let agency = app
+        .create_agency(
+            "DINSOS-6172",
+            AgencyKind::RegencySocialService,
+            Some("61.72"),
+        )
+        .await;
+    let officer = app
+        .user_token(agency, "keuangan.6172", vec![Role::FinanceOfficer])
+        .await
+        .1;
+    let problem = app
+        .post(
+            "/api/v1/budgets",
+            &json!({"fiscal_year": 2019, "source": "apbd_regency", "document_number": "DPA-1",
+                    "activity_code": "1.06\u{7}", "name": "Pemulangan", "allocation": 1}),
+            Some(&officer),
+        )
+        .await
+        .assert_problem(422);
+    assert_eq!(problem["errors"][0]["field"], "activity_code", "{problem}");
+}
