@@ -268,8 +268,8 @@ pub async fn create_transfer(
     }
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let view = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+    let view = crate::db::retry_once(async || {
+        conn.transaction::<_, ApiError, _>(async |conn| {
             let receiver = match new.receiving_agency_id {
                 Some(id) => Some(id),
                 None => default_receiver(conn, &destination).await?,
@@ -319,7 +319,9 @@ pub async fn create_transfer(
             crate::events::transfer_changed(conn, view.id, "created").await?;
             Ok(view)
         })
-        .await?;
+        .await
+    })
+    .await?;
     Ok(transfer_response(StatusCode::CREATED, &view))
 }
 
