@@ -264,6 +264,16 @@ impl ApiError {
         self
     }
 
+    /// An extension member of the problem body, if set.
+    pub fn extension(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.extensions.as_ref()?.get(key)
+    }
+
+    /// The problem's kind (the last segment of its `type`), if set.
+    pub fn kind(&self) -> Option<&'static str> {
+        self.0.kind
+    }
+
     /// Whether running the same transaction again may succeed.
     pub fn is_retryable(&self) -> bool {
         self.0.retryable

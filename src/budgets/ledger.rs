@@ -105,6 +105,49 @@ pub async fn balance(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Bala
     Ok(balances(conn, &[id]).await?.remove(&id).unwrap_or_default())
 }
 
+/// A refusal ([`refused`]) as a caller may see it: when the refusing budget is
+/// outside the caller's budget scope (a province's planner charging the
+/// ministry's APBN budget), its name, id and balance are left out, and the
+/// answer says only which kind of budget cannot pay.
+pub async fn as_seen_by(
+    conn: &mut AsyncPgConnection,
+    scope: &crate::access::BudgetScope,
+    error: ApiError,
+) -> ApiError {
+    let Some(id) = error
+        .extension("budget_id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.parse::<Uuid>().ok())
+    else {
+        return error;
+    };
+    let readable = match super::queries::find(conn, scope, id).await {
+        Ok(found) => found.is_some(),
+        Err(e) => return e.into(),
+    };
+    if readable {
+        return error;
+    }
+    let source: Option<super::model::FundingSource> = budgets::table
+        .find(id)
+        .select(budgets::source)
+        .first(conn)
+        .await
+        .optional()
+        .ok()
+        .flatten();
+    let (kind, title) = match error.kind() {
+        Some("insufficient-funds") => ("insufficient-funds", "Insufficient funds"),
+        Some("budget-not-open") => ("budget-not-open", "Budget not open for this entry"),
+        _ => ("conflict", "Conflict"),
+    };
+    let what = source.map_or_else(|| "a budget".to_owned(), |s| format!("the {s} budget"));
+    ApiError::conflict(format!(
+        "{what} that pays for this cannot cover it; its owner can tell you more"
+    ))
+    .with_kind(kind, title)
+}
+
 /// The 409 for a refused entry, with the numbers a client needs.
 pub fn refused(budget: &BudgetRow, refusal: Refusal) -> ApiError {
     let error = ApiError::conflict(format!(

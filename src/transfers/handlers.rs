@@ -268,7 +268,7 @@ pub async fn create_transfer(
     }
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let view = crate::db::retry_once(async || {
+    let view = match crate::db::retry_once(async || {
         conn.transaction::<_, ApiError, _>(async |conn| {
             let receiver = match new.receiving_agency_id {
                 Some(id) => Some(id),
@@ -321,7 +321,19 @@ pub async fn create_transfer(
         })
         .await
     })
-    .await?;
+    .await
+    {
+        Ok(view) => view,
+        // A budget outside the caller's scope is not named in a refusal.
+        Err(error) => {
+            return Err(crate::budgets::ledger::as_seen_by(
+                &mut conn,
+                &caller.budget_scope(),
+                error,
+            )
+            .await);
+        }
+    };
     Ok(transfer_response(StatusCode::CREATED, &view))
 }
 
@@ -462,7 +474,7 @@ pub async fn update_transfer(
     let scope = caller.transfer_scope();
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let view = conn
+    let result = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let before = queries::find_for_update(conn, &scope, *id)
                 .await?
@@ -532,6 +544,18 @@ pub async fn update_transfer(
             crate::events::transfer_changed(conn, view.id, "updated").await?;
             Ok(view)
         })
-        .await?;
+        .await;
+    let view = match result {
+        Ok(view) => view,
+        // A budget outside the caller's scope is not named in a refusal.
+        Err(error) => {
+            return Err(crate::budgets::ledger::as_seen_by(
+                &mut conn,
+                &caller.budget_scope(),
+                error,
+            )
+            .await);
+        }
+    };
     Ok(transfer_response(StatusCode::OK, &view))
 }

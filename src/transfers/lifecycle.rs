@@ -451,7 +451,7 @@ pub async fn create_transfer_cost(
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
     // Realising a cost locks several budgets: a deadlock is run once more.
-    let saved = crate::db::retry_once(async || {
+    let saved = match crate::db::retry_once(async || {
         conn.transaction::<_, ApiError, _>(async |conn| {
             let transfer = queries::find_for_update(conn, &scope, *id)
                 .await?
@@ -502,7 +502,19 @@ pub async fn create_transfer_cost(
         })
         .await
     })
-    .await?;
+    .await
+    {
+        Ok(saved) => saved,
+        // A budget outside the caller's scope is not named in a refusal.
+        Err(error) => {
+            return Err(crate::budgets::ledger::as_seen_by(
+                &mut conn,
+                &caller.budget_scope(),
+                error,
+            )
+            .await);
+        }
+    };
     Ok(HttpResponse::Created().json(saved))
 }
 

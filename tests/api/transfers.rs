@@ -782,3 +782,32 @@ async fn a_transfer_moved_or_handed_over_twice_at_once_moves_once() {
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{} / {}", one.text(), other.text());
 }
+
+#[actix_web::test]
+async fn a_refusal_by_a_budget_the_planner_may_not_read_does_not_name_it() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // Out of the province: the ministry's APBN budget pays, which the
+    // province may not read (it answers 404 to it).
+    let plan = json!({"destination_region": "35.07", "fiscal_year": 2019,
+                      "estimated_costs": [{"category": "transport", "amount": 200_000_000}]});
+    let problem = app
+        .post("/api/v1/transfers", &plan, Some(&w.province_worker))
+        .await
+        .assert_problem(409);
+    assert_eq!(problem["type"], "/problems/insufficient-funds");
+    assert!(problem.get("budget_id").is_none(), "{problem}");
+    assert!(problem.get("available").is_none(), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("apbn"),
+        "{problem}"
+    );
+    // Inside the province the planner reads the provincial budget: named.
+    let plan = json!({"destination_region": "61.72", "fiscal_year": 2019,
+                      "estimated_costs": [{"category": "transport", "amount": 20_000_000}]});
+    let problem = app
+        .post("/api/v1/transfers", &plan, Some(&w.province_worker))
+        .await
+        .assert_problem(409);
+    assert!(problem["budget_id"].is_string(), "{problem}");
+}
