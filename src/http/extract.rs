@@ -59,7 +59,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for RecordsJson<T> {
 
 /// Reads a JSON body (415 without a JSON content type, 413 over the limit)
 /// and parses it with `parse`.
-#[expect(clippy::type_complexity, reason = "the boxed future of an extractor")]
 fn read_json<T: 'static>(
     req: &HttpRequest,
     payload: &mut Payload,
