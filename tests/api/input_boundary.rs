@@ -433,3 +433,49 @@ async fn control_characters_in_names_and_codes_are_422s_naming_the_field() {
         .assert_problem(422);
     assert_eq!(problem["errors"][0]["field"], "activity_code", "{problem}");
 }
+
+#[actix_web::test]
+async fn malformed_header_values_the_application_sees_get_problem_answers() {
+    use actix_web::http::header::HeaderValue;
+    let app = TestApp::spawn().await;
+    let k = app.kalbar().await;
+    let odd = HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap();
+    let response = app
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/cases")
+                .insert_header(("authorization", odd)),
+        )
+        .await;
+    response.assert_problem(401);
+    let case = app
+        .post("/api/v1/cases", &new_case(1, "61.71"), Some(&k.case_worker))
+        .await
+        .json();
+    for (name, value) in [
+        ("if-match", &b"\"\xff\""[..]),
+        ("if-match", b"W/\"1\", *"),
+        ("content-type", b"application/json; charset=\xff"),
+        ("idempotency-key", b"\xff\xfe"),
+        ("accept-language", b"\xff"),
+    ] {
+        let response = app
+            .call(with_token(
+                TestRequest::patch()
+                    .uri(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()))
+                    .insert_header((name, HeaderValue::from_bytes(value).unwrap()))
+                    .set_payload(r#"{"notes": "x"}"#),
+                Some(&k.case_worker),
+            ))
+            .await;
+        assert!(
+            response.status.is_client_error() || response.status.is_success(),
+            "{name}: {} {}",
+            response.status,
+            response.text()
+        );
+        if !response.status.is_success() {
+            response.assert_problem(response.status.as_u16());
+        }
+    }
+}
