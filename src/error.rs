@@ -488,6 +488,44 @@ mod tests {
         assert!(body.contains("\"status\":500"));
     }
 
+    /// Every kind of problem the code can answer, with its status, is in
+    /// `docs/errors.md`: the kinds given to `with_kind` anywhere in `src/`, and
+    /// the default kind of every status the API answers.
+    #[test]
+    fn docs_errors_lists_every_problem_type() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
+        let mut kinds = Vec::new();
+        let mut dirs = vec![root.join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for piece in text.split(".with_kind(\"").skip(1) {
+                        kinds.push(piece.split('"').next().unwrap().to_owned());
+                    }
+                }
+            }
+        }
+        for status in [
+            400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 429, 500, 503,
+        ] {
+            let problem = Problem::for_status(StatusCode::from_u16(status).unwrap());
+            kinds.push(problem.kind.trim_start_matches("/problems/").to_owned());
+        }
+        kinds.sort();
+        kinds.dedup();
+        assert!(kinds.len() > 25, "the scan found the kinds: {kinds:?}");
+        let missing: Vec<&String> = kinds
+            .iter()
+            .filter(|k| !doc.contains(&format!("`/problems/{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "docs/errors.md lacks {missing:?}");
+    }
+
     #[test]
     fn a_missing_row_is_a_404() {
         assert_eq!(
