@@ -11,7 +11,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::http::deadline::request_deadline;
-use crate::http::fallback::{RouteTable, no_route};
+use crate::http::fallback::{RouteTable, head_as_get, no_route, route_guard};
 use crate::http::middleware::{REQUEST_ID, request_envelope};
 use crate::openapi::{ApiDoc, finish, routes};
 use crate::state::AppState;
@@ -48,9 +48,11 @@ pub fn build_app(
                 .config(Config::default().try_it_out_enabled(true)),
         )
         .default_service(web::to(no_route))
+        .wrap(from_fn(route_guard))
         .wrap(from_fn(request_deadline))
         .wrap(cors)
         .wrap(from_fn(request_envelope))
+        .wrap(from_fn(head_as_get))
 }
 
 /// CORS for third-party frontends: the configured origins, plus the API's own

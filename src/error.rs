@@ -123,6 +123,9 @@ struct Inner {
     extensions: Option<serde_json::Map<String, serde_json::Value>>,
     retry_after: Option<u64>,
     allow: Option<String>,
+    /// Whether running the transaction again may succeed (a serialization
+    /// failure or deadlock); see [`crate::db::retry_once`].
+    retryable: bool,
     /// The cause of a 5xx, logged and never shown.
     cause: Option<anyhow::Error>,
 }
@@ -139,6 +142,7 @@ impl ApiError {
             extensions: None,
             retry_after: None,
             allow: None,
+            retryable: false,
             cause: None,
         }))
     }
@@ -270,6 +274,21 @@ impl ApiError {
         self
     }
 
+    /// An extension member of the problem body, if set.
+    pub fn extension(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.extensions.as_ref()?.get(key)
+    }
+
+    /// The problem's kind (the last segment of its `type`), if set.
+    pub fn kind(&self) -> Option<&'static str> {
+        self.0.kind
+    }
+
+    /// Whether running the same transaction again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.0.retryable
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.0.status
@@ -339,19 +358,116 @@ impl ResponseError for ApiError {
     }
 }
 
+/// What a unique index or key protects, as the field a client sends (for the
+/// ones whose name does not say it); others are named after the constraint.
+const UNIQUE_KEYS: &[(&str, &str)] = &[
+    ("agencies_code_key", "code"),
+    ("users_username_key", "username"),
+    ("api_clients_client_id_key", "client_id"),
+    ("cases_source_reference_key", "external_reference"),
+    ("cases_case_number_key", "case_number"),
+    ("persons_nik_key", "person.nik"),
+    ("transfers_reference_key", "reference"),
+    ("transfer_cases_one_active", "case_ids"),
+    ("cost_sharing_one_approved", "regency_code"),
+    ("budget_ledger_one_reversal", "reverses_id"),
+];
+
+/// The column a constraint named by PostgreSQL's convention
+/// (`<table>_<column>_fkey`, `<table>_<column>_check`, `<table>_<column>_key`) is about.
+fn constraint_field(info: &dyn diesel::result::DatabaseErrorInformation) -> String {
+    let Some(name) = info.constraint_name() else {
+        return info.column_name().unwrap_or("body").to_owned();
+    };
+    if let Some((_, field)) = UNIQUE_KEYS.iter().find(|(key, _)| *key == name) {
+        return (*field).to_owned();
+    }
+    if name == "agencies_region_fk" {
+        return "region_code".to_owned();
+    }
+    let mut field = name;
+    if let Some(table) = info.table_name()
+        && let Some(rest) = field.strip_prefix(table).and_then(|r| r.strip_prefix('_'))
+    {
+        field = rest;
+    }
+    for suffix in ["_fkey", "_check", "_key", "_fk", "_pkey", "_excl"] {
+        if let Some(rest) = field.strip_suffix(suffix) {
+            field = rest;
+            break;
+        }
+    }
+    field.to_owned()
+}
+
+/// Whether a database error is one a retry of the same transaction can cure:
+/// a serialization failure or a deadlock.
+pub fn is_retryable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => info.message().starts_with("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// Database errors become the answer they mean, in this one place:
+/// a missing row 404; a unique violation 409 naming the key; a foreign key
+/// naming no row 422 naming the field (409 when a row is still referenced);
+/// a check or not-null violation 422; a serialization failure or deadlock
+/// (after the caller's one retry, see `db::retrying`) 503 with `Retry-After`;
+/// a lost connection 503. Anything else is a bug: 500.
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         if let Some(outage) = crate::db::Outage::of_query(&error) {
             return Self::outage(outage, error);
         }
-        match &error {
-            Error::NotFound => Self::not_found("no such record"),
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::new(
+        if is_retryable(&error) {
+            let mut contention = Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the request collided with another; retry it",
             )
-            .with_retry_after(1),
+            .with_kind("contention", "Contention")
+            .with_retry_after(1);
+            contention.0.retryable = true;
+            return contention;
+        }
+        let Error::DatabaseError(kind, info) = &error else {
+            return match error {
+                Error::NotFound => Self::not_found("no such record"),
+                _ => Self::internal(error),
+            };
+        };
+        let info = info.as_ref();
+        match kind {
+            DatabaseErrorKind::ClosedConnection => Self::unavailable(error),
+            DatabaseErrorKind::UniqueViolation => {
+                let key = constraint_field(info);
+                Self::conflict(format!("{key}: this value is already taken"))
+                    .with_kind("duplicate", "Already exists")
+                    .with_extension("key", serde_json::Value::String(key.clone()))
+                    .with_fields(vec![FieldError::new(key, "is already taken")])
+            }
+            DatabaseErrorKind::ForeignKeyViolation
+                if info.message().starts_with("update or delete") =>
+            {
+                Self::conflict("the record is still referenced by others")
+                    .with_kind("still-referenced", "Still referenced")
+            }
+            DatabaseErrorKind::ForeignKeyViolation => {
+                Self::invalid_field(constraint_field(info), "names no record that exists")
+            }
+            DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
+                Self::invalid_field(constraint_field(info), "is outside the allowed values")
+            }
+            DatabaseErrorKind::ExclusionViolation | DatabaseErrorKind::RestrictViolation => {
+                Self::conflict("the request conflicts with a stored record")
+            }
+            _ if info.message().contains("0x00") => {
+                // A last line of defence: the extractors refuse NUL before it gets here.
+                Self::invalid_field("body", "text must not contain NUL characters")
+            }
             _ => Self::internal(error),
         }
     }
@@ -386,6 +502,44 @@ mod tests {
         let body = serde_json::to_string(&error.to_problem()).unwrap();
         assert!(!body.contains("secret_table"));
         assert!(body.contains("\"status\":500"));
+    }
+
+    /// Every kind of problem the code can answer, with its status, is in
+    /// `docs/errors.md`: the kinds given to `with_kind` anywhere in `src/`, and
+    /// the default kind of every status the API answers.
+    #[test]
+    fn docs_errors_lists_every_problem_type() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
+        let mut kinds = Vec::new();
+        let mut dirs = vec![root.join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for piece in text.split(".with_kind(\"").skip(1) {
+                        kinds.push(piece.split('"').next().unwrap().to_owned());
+                    }
+                }
+            }
+        }
+        for status in [
+            400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 429, 500, 503,
+        ] {
+            let problem = Problem::for_status(StatusCode::from_u16(status).unwrap());
+            kinds.push(problem.kind.trim_start_matches("/problems/").to_owned());
+        }
+        kinds.sort();
+        kinds.dedup();
+        assert!(kinds.len() > 25, "the scan found the kinds: {kinds:?}");
+        let missing: Vec<&String> = kinds
+            .iter()
+            .filter(|k| !doc.contains(&format!("`/problems/{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "docs/errors.md lacks {missing:?}");
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub struct Client {
 #[schema(example = json!({"name": "BP3TKI Pontianak case push", "roles": ["integration"]}))]
 pub struct NewClient {
     /// What the client is.
+    #[schema(max_length = 200)]
     pub name: String,
     /// Roles (default `["integration"]`).
     pub roles: Option<Vec<Role>>,
@@ -77,6 +78,7 @@ pub struct ClientWithSecret {
 #[schema(example = json!({"active": false}))]
 pub struct ClientPatch {
     /// What the client is.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// Roles (replaces them).
     pub roles: Option<Vec<Role>>,

@@ -81,6 +81,7 @@ pub struct NewAgency {
     /// Unique short code: 2 to 32 upper-case letters, digits, `-` or `_`.
     pub code: String,
     /// Official name.
+    #[schema(max_length = 200)]
     pub name: String,
     /// What kind of organisation it is.
     pub kind: AgencyKind,
@@ -90,6 +91,7 @@ pub struct NewAgency {
     /// The agency it reports to.
     pub parent_id: Option<Uuid>,
     /// Contact e-mail.
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     /// Contact telephone.
     pub phone: Option<String>,
@@ -104,6 +106,7 @@ pub struct NewAgency {
 #[schema(example = json!({"phone": "+62561000000", "active": false}))]
 pub struct AgencyPatch {
     /// Official name.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// The region it covers.
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]
@@ -116,6 +119,7 @@ pub struct AgencyPatch {
     /// Contact e-mail.
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]
     #[schema(value_type = Option<String>)]
+    #[schema(max_length = 254)]
     pub email: Option<Option<String>>,
     /// Contact telephone.
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]

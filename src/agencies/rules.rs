@@ -64,21 +64,20 @@ pub fn normalise_code(code: &str) -> Result<String, FieldError> {
     }
 }
 
-/// Checks a required display name.
+/// Checks a required display name: the text rule (one line, no control
+/// characters, trimmed) with at most 200 characters.
 pub fn check_name(field: &str, name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
-    if name.is_empty() {
-        Err(FieldError::new(field, "must not be empty"))
-    } else if name.chars().count() > 200 {
-        Err(FieldError::new(field, "must be at most 200 characters"))
-    } else {
-        Ok(name.to_owned())
+    match crate::text::check(name, 200, false) {
+        Err(message) => Err(FieldError::new(field, message)),
+        Ok(name) if name.is_empty() => Err(FieldError::new(field, "must not be empty")),
+        Ok(name) => Ok(name),
     }
 }
 
 /// Checks an optional e-mail address (a plausibility check, not RFC 5322).
 pub fn check_email(email: &str) -> Result<String, FieldError> {
-    let email = email.trim();
+    let email = crate::text::check(email, 254, false).map_err(|m| FieldError::new("email", m))?;
+    let email = email.as_str();
     match email.split_once('@') {
         Some((local, domain))
             if !local.is_empty() && domain.contains('.') && !email.contains(' ') =>
@@ -111,6 +110,19 @@ pub fn check_email_patch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_addresses_refuse_control_characters() {
+        assert!(check_name("name", "Dinas\u{1b}Sosial").is_err());
+        assert!(check_name("name", "  ").is_err());
+        assert_eq!(
+            check_name("name", " Dinas Sosial ").unwrap(),
+            "Dinas Sosial"
+        );
+        assert!(check_email("ani\u{0}@example.go.id").is_err());
+        assert!(check_email(&format!("{}@example.go.id", "a".repeat(300))).is_err());
+        assert!(check_email("ani@example.go.id").is_ok());
+    }
 
     #[test]
     fn a_provincial_service_covers_a_province() {

@@ -56,8 +56,10 @@ pub struct NewUser {
     /// Login name: 3 to 64 lower-case letters, digits, `.`, `_` or `-`.
     pub username: String,
     /// Full name.
+    #[schema(max_length = 200)]
     pub full_name: String,
     /// E-mail address.
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     /// Roles: agency_admin, case_worker, finance_officer, viewer (system_admin only in the system agency).
     pub roles: Vec<Role>,
@@ -82,10 +84,12 @@ pub struct CreatedUser {
 #[schema(example = json!({"roles": ["viewer"], "active": false}))]
 pub struct UserPatch {
     /// Full name.
+    #[schema(max_length = 200)]
     pub full_name: Option<String>,
     /// E-mail address (`null` clears it).
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]
     #[schema(value_type = Option<String>)]
+    #[schema(max_length = 254)]
     pub email: Option<Option<String>>,
     /// Roles (replaces them all).
     pub roles: Option<Vec<Role>>,

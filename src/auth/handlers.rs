@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::throttle::{self, Key};
+use super::throttle::{self, Key, Verdict};
 use super::tokens::PrincipalKind;
 use super::{Caller, Role, password};
 use crate::audit::{self, Actor};
@@ -103,6 +103,9 @@ pub struct TokenResponse {
     pub roles: Vec<Role>,
 }
 
+/// id, agency, secret hash, roles, active, agency active, token version.
+type AccountRow = (Uuid, Uuid, String, Vec<Role>, bool, bool, i32);
+
 /// What a sign-in found for the account it names.
 struct Account {
     id: Uuid,
@@ -110,6 +113,7 @@ struct Account {
     secret_hash: String,
     roles: Vec<Role>,
     usable: bool,
+    token_version: i32,
 }
 
 /// Issue an access token.
@@ -117,9 +121,13 @@ struct Account {
 /// Exchanges a username and password, or a machine client's id and secret,
 /// for a short-lived JWT access token. Wrong credentials, unknown accounts and
 /// deactivated accounts all get the same 401, so the answer does not reveal
-/// which accounts exist. After 5 failures for one account name within 15
-/// minutes (known or not), or 20 from one address, sign-in is refused with 429
-/// and `Retry-After` for 15 minutes. Every attempt is in the audit log.
+/// which accounts exist. Attempts are counted before the secret is checked:
+/// past 5 for one account name from one address within 15 minutes (known or
+/// not), or 20 unsuccessful ones from one address, sign-in is refused with 429
+/// and `Retry-After` until the window ends. Past 5 failures of a person's
+/// account from anywhere, each attempt is slowed down (1 s doubling to 30 s),
+/// never locked; machine clients are limited per address only. Every attempt
+/// is in the audit log.
 #[utoipa::path(
     tag = "auth",
     operation_id = "create_token",
@@ -147,7 +155,7 @@ pub async fn create_token(
         GrantType::Password => "password",
         GrantType::ClientCredentials => "client",
     };
-    let keys = [Key::account(grant_name, &name), Key::address(&address)];
+    let keys = Key::for_attempt(grant_name, &name, &address);
     let mut actor = Actor {
         kind: Some(if grant == GrantType::Password {
             "user"
@@ -160,17 +168,13 @@ pub async fn create_token(
         ..Actor::default()
     };
     let mut conn = state.pool.get().await?;
-    if let Some((key, until)) = throttle::locked(&mut conn, &keys).await? {
-        audit::record(&mut conn, &actor, sign_in_entry(false, "locked")).await?;
-        let wait = (until - chrono::Utc::now()).num_seconds().max(1) as u64;
-        let detail = if key.is_account() {
-            "this account is locked after too many failed sign-ins; try again later"
-        } else {
-            "too many failed sign-ins from your address; try again later"
-        };
-        return Err(
-            ApiError::too_many_requests(detail, wait).with_kind("sign-in-locked", "Sign-in locked")
-        );
+    match throttle::attempt(&mut conn, &keys).await? {
+        Verdict::Refused { account, until } => {
+            audit::record(&mut conn, &actor, sign_in_entry(false, "locked")).await?;
+            return Err(refused(account, until));
+        }
+        Verdict::Proceed(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
+        Verdict::Proceed(_) => {}
     }
     let account = match grant {
         GrantType::Password => find_user(&mut conn, &name.to_lowercase()).await?,
@@ -187,9 +191,7 @@ pub async fn create_token(
     let account = match account {
         Some(account) if matches && account.usable => account,
         _ => {
-            for key in &keys {
-                throttle::record_failure(&mut conn, key).await?;
-            }
+            // Already counted, before the check.
             audit::record(
                 &mut conn,
                 &actor,
@@ -200,14 +202,20 @@ pub async fn create_token(
                 .with_kind("invalid-credentials", "Sign-in failed"));
         }
     };
-    throttle::clear(&mut conn, &keys[0]).await?;
+    throttle::succeeded(&mut conn, &keys).await?;
     let kind = match grant {
         GrantType::Password => PrincipalKind::User,
         GrantType::ClientCredentials => PrincipalKind::Client,
     };
     let (token, claims) = state
         .tokens
-        .issue(account.id, kind, account.agency_id, account.roles.clone())
+        .issue_versioned(
+            account.id,
+            kind,
+            account.agency_id,
+            account.roles.clone(),
+            account.token_version,
+        )
         .map_err(ApiError::internal)?;
     actor.id = Some(account.id);
     actor.agency_id = Some(account.agency_id);
@@ -222,6 +230,17 @@ pub async fn create_token(
     }))
 }
 
+/// The 429 for an attempt past a limit.
+pub(super) fn refused(account: bool, until: chrono::DateTime<chrono::Utc>) -> ApiError {
+    let wait = (until - chrono::Utc::now()).num_seconds().max(1) as u64;
+    let detail = if account {
+        "this account is locked after too many failed sign-ins; try again later"
+    } else {
+        "too many failed sign-ins from your address; try again later"
+    };
+    ApiError::too_many_requests(detail, wait).with_kind("sign-in-locked", "Sign-in locked")
+}
+
 fn sign_in_entry(success: bool, reason: &str) -> audit::Entry {
     audit::Entry {
         action: "auth.sign_in",
@@ -234,7 +253,7 @@ fn sign_in_entry(success: bool, reason: &str) -> audit::Entry {
 }
 
 async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<Option<Account>> {
-    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool)> = users::table
+    let row: Option<AccountRow> = users::table
         .inner_join(agencies::table)
         .filter(users::username.eq(username))
         .select((
@@ -244,23 +263,25 @@ async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<Op
             users::roles,
             users::active,
             agencies::active,
+            users::token_version,
         ))
         .first(conn)
         .await
         .optional()?;
     Ok(row.map(
-        |(id, agency_id, secret_hash, roles, active, agency_active)| Account {
+        |(id, agency_id, secret_hash, roles, active, agency_active, token_version)| Account {
             id,
             agency_id,
             secret_hash,
             roles,
             usable: active && agency_active,
+            token_version,
         },
     ))
 }
 
 async fn find_client(conn: &mut AsyncPgConnection, client_id: &str) -> ApiResult<Option<Account>> {
-    let row: Option<(Uuid, Uuid, String, Vec<Role>, bool, bool)> = api_clients::table
+    let row: Option<AccountRow> = api_clients::table
         .inner_join(agencies::table)
         .filter(api_clients::client_id.eq(client_id))
         .select((
@@ -270,17 +291,19 @@ async fn find_client(conn: &mut AsyncPgConnection, client_id: &str) -> ApiResult
             api_clients::roles,
             api_clients::active,
             agencies::active,
+            api_clients::token_version,
         ))
         .first(conn)
         .await
         .optional()?;
     Ok(row.map(
-        |(id, agency_id, secret_hash, roles, active, agency_active)| Account {
+        |(id, agency_id, secret_hash, roles, active, agency_active, token_version)| Account {
             id,
             agency_id,
             secret_hash,
             roles,
             usable: active && agency_active,
+            token_version,
         },
     ))
 }

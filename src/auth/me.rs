@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Caller, PrincipalKind, Role, password};
+use super::{Caller, PrincipalKind, Role, password, throttle};
 use crate::access::Operation;
 use crate::agencies::{Agency, queries};
 use crate::audit::{self, Actor, Entry};
@@ -82,7 +82,8 @@ pub struct PasswordChange {
 /// Change my password.
 ///
 /// For users (not machine clients). Every token issued before the change,
-/// including the one used for this call, stops working: sign in again.
+/// including the one used for this call, stops working: sign in again. A
+/// wrong `current_password` counts like a failed sign-in (429 past the limit).
 #[utoipa::path(
     tag = "auth",
     operation_id = "change_my_password",
@@ -108,6 +109,17 @@ pub async fn change_my_password(
         )]));
     }
     let mut conn = state.pool.get().await?;
+    // A wrong current password is a guess like a wrong sign-in: counted, before
+    // the check, against the same limits.
+    let address = caller.client_addr.as_deref().unwrap_or("unknown");
+    let keys = throttle::Key::for_attempt("password", &caller.name, address);
+    match throttle::attempt(&mut conn, &keys).await? {
+        throttle::Verdict::Refused { account, until } => {
+            return Err(super::handlers::refused(account, until));
+        }
+        throttle::Verdict::Proceed(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
+        throttle::Verdict::Proceed(_) => {}
+    }
     let current_hash: String = users::table
         .find(caller.principal_id)
         .select(users::password_hash)
@@ -131,6 +143,7 @@ pub async fn change_my_password(
             "is not your current password",
         )])
     })?;
+    throttle::succeeded(&mut conn, &keys).await?;
     let actor = Actor::from(&caller);
     conn.transaction::<_, ApiError, _>(async |conn| {
         diesel::update(users::table.find(caller.principal_id))

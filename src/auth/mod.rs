@@ -139,6 +139,7 @@ impl FromRequest for Caller {
                     .filter(users::agency_id.eq(claims.agency))
                     .filter(users::active.and(agencies::active))
                     .filter(users::password_changed_at.lt(issued_before))
+                    .filter(users::token_version.eq(claims.ver))
                     .filter(not_revoked)
                     .select((
                         agencies::kind,
@@ -154,6 +155,7 @@ impl FromRequest for Caller {
                     .filter(api_clients::id.eq(claims.sub))
                     .filter(api_clients::agency_id.eq(claims.agency))
                     .filter(api_clients::active.and(agencies::active))
+                    .filter(api_clients::token_version.eq(claims.ver))
                     .filter(not_revoked)
                     .select((
                         agencies::kind,

@@ -41,18 +41,38 @@ pub fn random_secret(len: usize) -> String {
         .collect()
 }
 
-/// Checks a new password against the policy; returns what is wrong.
+/// The strength a person's password needs on zxcvbn's scale of 0 to 4:
+/// 3 means it takes more than 10^10 guesses.
+pub const MIN_STRENGTH: u8 = 3;
+
+/// The password rule, as told to people (and in the README).
+pub const RULE: &str = "a password must be 12 to 256 characters long, must not contain the username, \
+     and must be hard to guess: strength 3 of 4 or better by the zxcvbn estimator \
+     (no common passwords, repeated characters, sequences, dates or keyboard patterns)";
+
+/// Checks a new password against the policy; returns what is wrong, with the rule.
 pub fn check_strength(password: &str, username: &str) -> Result<(), String> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(format!(
-            "must be at least {MIN_PASSWORD_LEN} characters long"
-        ));
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_LEN {
+        return Err(format!("is too short ({length} characters); {RULE}"));
     }
-    if password.chars().count() > 256 {
-        return Err("must be at most 256 characters long".into());
+    if length > 256 {
+        return Err(format!("is too long ({length} characters); {RULE}"));
     }
     if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
-        return Err("must not contain the username".into());
+        return Err(format!("contains the username; {RULE}"));
+    }
+    let estimate = zxcvbn::zxcvbn(password, &[username, "pulang", "kalbar", "pontianak"]);
+    let score = u8::from(estimate.score());
+    if score < MIN_STRENGTH {
+        let why = estimate
+            .feedback()
+            .and_then(|f| f.warning())
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        return Err(format!(
+            "is too easy to guess: strength {score} of 4{why}; {RULE}"
+        ));
     }
     Ok(())
 }
@@ -79,6 +99,22 @@ mod tests {
         assert!(check_strength("short", "ani").is_err());
         assert!(check_strength("ani.pontianak.2019", "ani.pontianak").is_err());
         assert!(check_strength("a sufficiently long phrase", "ani").is_ok());
+    }
+
+    #[test]
+    fn trivially_weak_long_passwords_are_refused_with_the_rule() {
+        for weak in [
+            "            ",
+            "aaaaaaaaaaaa",
+            "123456789012",
+            "passwordpassword",
+            "qwertyuiopasdf",
+            "pontianak2019",
+        ] {
+            let why = check_strength(weak, "ani").unwrap_err();
+            assert!(why.contains("12 to 256 characters"), "{weak}: {why}");
+        }
+        assert!(check_strength("Kapuas river at dawn 2019!", "ani").is_ok());
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct Claims {
     pub agency: Uuid,
     /// The principal's roles at the time of sign-in.
     pub roles: Vec<Role>,
-    /// Issued at (seconds since the epoch).
+    /// Issued at (seconds since the epoch); a token issued in the future is refused.
     pub iat: i64,
     /// Expires at (seconds since the epoch).
     pub exp: i64,
@@ -42,6 +42,15 @@ pub struct Claims {
     pub aud: String,
     /// The token's own id, used to revoke it.
     pub jti: Uuid,
+    /// The account's token version at issue; a token whose version is no
+    /// longer the account's (after a password, role or secret change or a
+    /// deactivation) is refused.
+    #[serde(default)]
+    pub ver: i32,
+    /// Not before (seconds since the epoch); Pulang does not set it, but a
+    /// token that carries one in the future is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 impl Claims {
@@ -61,6 +70,9 @@ pub enum TokenError {
     #[error("the access token is invalid: {0}")]
     Invalid(String),
 }
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat` (seconds).
+pub const LEEWAY_SECS: i64 = 30;
 
 /// Signs and verifies access tokens with one HMAC key.
 #[derive(Clone)]
@@ -91,7 +103,8 @@ impl TokenKeys {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECS as u64;
+        validation.validate_nbf = true;
         Self {
             encoding: EncodingKey::from_secret(secret).expect("a non-empty HMAC secret"),
             decoding: DecodingKey::from_secret(secret).expect("a non-empty HMAC secret"),
@@ -107,13 +120,25 @@ impl TokenKeys {
         self.ttl
     }
 
-    /// Issues a token for a principal.
+    /// Issues a token for a principal whose token version is 0.
     pub fn issue(
         &self,
         sub: Uuid,
         kind: PrincipalKind,
         agency: Uuid,
         roles: Vec<Role>,
+    ) -> anyhow::Result<(String, Claims)> {
+        self.issue_versioned(sub, kind, agency, roles, 0)
+    }
+
+    /// Issues a token for a principal at its current token version.
+    pub fn issue_versioned(
+        &self,
+        sub: Uuid,
+        kind: PrincipalKind,
+        agency: Uuid,
+        roles: Vec<Role>,
+        version: i32,
     ) -> anyhow::Result<(String, Claims)> {
         let now = Utc::now().timestamp();
         let claims = Claims {
@@ -126,16 +151,22 @@ impl TokenKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: Uuid::new_v4(),
+            ver: version,
+            nbf: None,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, claims))
     }
 
-    /// Verifies a token's signature, algorithm, issuer, audience and expiry.
+    /// Verifies a token's signature, algorithm, issuer, audience, expiry,
+    /// `nbf` and `iat` (neither may lie in the future, past a small leeway).
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
+                    TokenError::Invalid("not valid yet (nbf)".into())
+                }
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
                     TokenError::Invalid("wrong issuer".into())
@@ -150,7 +181,11 @@ impl TokenKeys {
                     TokenError::Invalid("bad signature".into())
                 }
                 _ => TokenError::Invalid("malformed token".into()),
-            })
+            })?;
+        if claims.iat > Utc::now().timestamp() + LEEWAY_SECS {
+            return Err(TokenError::Invalid("issued in the future (iat)".into()));
+        }
+        Ok(claims)
     }
 }
 
@@ -242,6 +277,25 @@ mod tests {
         claims.exp = Utc::now().timestamp() - 3600;
         let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
         assert!(matches!(keys.verify(&token), Err(TokenError::Expired)));
+    }
+
+    #[test]
+    fn a_token_issued_or_valid_only_in_the_future_is_refused() {
+        let keys = keys();
+        let mut claims = keys
+            .issue(Uuid::new_v4(), PrincipalKind::User, Uuid::new_v4(), vec![])
+            .unwrap()
+            .1;
+        claims.iat = Utc::now().timestamp() + 3600;
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert!(matches!(keys.verify(&token), Err(TokenError::Invalid(m)) if m.contains("iat")));
+        claims.iat = Utc::now().timestamp();
+        claims.nbf = Some(Utc::now().timestamp() + 3600);
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert!(matches!(keys.verify(&token), Err(TokenError::Invalid(m)) if m.contains("nbf")));
+        claims.nbf = Some(Utc::now().timestamp() + 5);
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert!(keys.verify(&token).is_ok(), "within the leeway");
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub struct NewAgreement {
 #[schema(example = json!({"reason": "Sesuai hasil rapat koordinasi 5 November 2019"}))]
 pub struct Decision {
     /// Why.
-    pub reason: Option<String>,
+    pub reason: Option<crate::text::Line<1000>>,
 }
 
 /// Filters of the agreement list.
@@ -132,7 +132,7 @@ type Boxed<'a> = csa::BoxedQuery<
     diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Agreement, diesel::pg::Pg>>,
 >;
 
-fn scoped<'a>(scope: &BudgetScope, agency: Uuid) -> Boxed<'a> {
+pub(super) fn scoped<'a>(scope: &BudgetScope, agency: Uuid) -> Boxed<'a> {
     let q = csa::table.select(Agreement::as_select()).into_boxed();
     match scope.clone() {
         BudgetScope::All => q,
@@ -417,8 +417,14 @@ async fn decide(
         if before.status != AgreementStatus::Proposed {
             return Err(ApiError::conflict(format!("the agreement is already {}", before.status)));
         }
-        let after: Agreement = diesel::update(csa::table.find(id))
-            .set((
+        // The status is checked again in the statement that changes it: of two
+        // decisions racing on one proposal, the second finds no proposed row (409).
+        let after: Agreement = diesel::update(
+            csa::table
+                .find(id)
+                .filter(csa::status.eq(AgreementStatus::Proposed)),
+        )
+        .set((
                 csa::status.eq(to),
                 csa::decided_by.eq(caller.principal_id),
                 csa::decided_at.eq(Utc::now()),
@@ -427,12 +433,14 @@ async fn decide(
             .returning(Agreement::as_returning())
             .get_result(conn)
             .await
+            .optional()
             .map_err(|e| match e {
                 diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => ApiError::conflict(
                     "this province and regency already have an approved agreement for the year; one applies at a time",
                 ),
                 other => other.into(),
-            })?;
+            })?
+            .ok_or_else(|| ApiError::conflict("the agreement was decided by another request at the same time"))?;
         let action = if to == AgreementStatus::Approved { "agreement.approve" } else { "agreement.reject" };
         audit::record(conn, &actor, Entry::change(action, "agreement", id, Some(&before), Some(&after))).await?;
         Ok(after)
@@ -466,7 +474,7 @@ pub async fn approve_cost_sharing_agreement(
         &state,
         &caller,
         *id,
-        body.0.reason,
+        body.0.reason.map(crate::text::Text::into_inner),
         AgreementStatus::Approved,
     )
     .await?;
@@ -498,7 +506,7 @@ pub async fn reject_cost_sharing_agreement(
         &state,
         &caller,
         *id,
-        body.0.reason,
+        body.0.reason.map(crate::text::Text::into_inner),
         AgreementStatus::Rejected,
     )
     .await?;

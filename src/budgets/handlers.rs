@@ -157,18 +157,20 @@ pub async fn create_budget(
             "must be between 2000 and 2100",
         ));
     }
-    if new.allocation < 0 {
-        errors.push(FieldError::new(
-            "allocation",
-            "must be 0 or more whole rupiah",
-        ));
-    }
+    errors.extend(crate::money::check_amount("allocation", new.allocation, 0));
     let name = crate::agencies::rules::check_name("name", &new.name)
         .map_err(|e| errors.push(e))
         .ok();
     let document = crate::agencies::rules::check_name("document_number", &new.document_number)
         .map_err(|e| errors.push(e))
         .ok();
+    let activity_code = crate::text::check_field(
+        "activity_code",
+        new.activity_code.clone(),
+        200,
+        false,
+        &mut errors,
+    );
     if new.status == Some(BudgetStatus::Closed) {
         errors.push(FieldError::new("status", "a new budget is draft or active"));
     }
@@ -200,8 +202,7 @@ pub async fn create_budget(
                             budgets::owner_agency_id.eq(owner.id),
                             budgets::province_code.eq(province),
                             budgets::document_number.eq(document.unwrap_or_default()),
-                            budgets::activity_code
-                                .eq(new.activity_code.map(|c| c.trim().to_owned())),
+                            budgets::activity_code.eq(&activity_code),
                             budgets::name.eq(name.unwrap_or_default()),
                             budgets::status.eq(BudgetStatus::Draft),
                         ))
@@ -292,11 +293,14 @@ pub async fn update_budget(
     let mut conn = state.pool.get().await?;
     let budget = conn
         .transaction::<_, ApiError, _>(async |conn| {
+            // Locked before it is read, so that the status checked below is the
+            // one the update replaces: of two racing status changes, the second
+            // sees the first's outcome.
+            ledger::lock(conn, *id).await?;
             let before = queries::find(conn, &scope, *id)
                 .await?
                 .ok_or_else(not_found)?;
             require_owner(&caller, before.owner_agency_id)?;
-            ledger::lock(conn, before.id).await?;
             if let Some(to) = patch.status {
                 let forward = matches!(
                     (before.status, to),
@@ -319,20 +323,31 @@ pub async fn update_budget(
                 .map_err(|e| errors.push(e))
                 .ok()
                 .flatten();
+            let document_number = patch
+                .document_number
+                .as_deref()
+                .map(|n| crate::agencies::rules::check_name("document_number", n))
+                .transpose()
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten();
+            let activity_code = crate::text::check_field(
+                "activity_code",
+                patch.activity_code.clone(),
+                200,
+                false,
+                &mut errors,
+            );
             if !errors.is_empty() {
                 return Err(ApiError::validation(errors));
             }
             let row: BudgetRow = diesel::update(budgets::table.find(before.id))
                 .set((
                     budgets::name.eq(name.unwrap_or_else(|| before.name.clone())),
-                    budgets::document_number.eq(patch
-                        .document_number
-                        .clone()
-                        .unwrap_or_else(|| before.document_number.clone())),
-                    budgets::activity_code.eq(patch
-                        .activity_code
-                        .clone()
-                        .or_else(|| before.activity_code.clone())),
+                    budgets::document_number
+                        .eq(document_number.unwrap_or_else(|| before.document_number.clone())),
+                    budgets::activity_code
+                        .eq(activity_code.or_else(|| before.activity_code.clone())),
                     budgets::status.eq(patch.status.unwrap_or(before.status)),
                     budgets::version.eq(budgets::version + 1),
                     budgets::updated_at.eq(diesel::dsl::now),
@@ -398,10 +413,11 @@ pub async fn list_budget_ledger(
 pub struct LedgerRequest {
     /// revision, commitment, release or realisation. Absent with `reverses_id`.
     pub kind: Option<LedgerKind>,
-    /// Whole rupiah; positive, except a downward revision. Absent with `reverses_id`.
+    /// Whole rupiah, at most 10^15 either way; positive, except a downward revision. Absent with `reverses_id`.
+    #[schema(minimum = -1_000_000_000_000_000_i64, maximum = 1_000_000_000_000_000_i64)]
     pub amount: Option<i64>,
     /// Why.
-    pub reason: String,
+    pub reason: crate::text::Line<1000>,
     /// Reverse this entry instead (same kind, opposite amount; once only).
     pub reverses_id: Option<i64>,
 }
@@ -519,6 +535,11 @@ fn manual_entry(
         (Some(k), Some(a)) if k != LedgerKind::Revision && a <= 0 => {
             errors.push(FieldError::new("amount", "must be at least 1 rupiah"))
         }
+        (_, Some(a)) if a.checked_abs().is_none_or(|a| a > crate::money::MAX_RUPIAH) => errors
+            .push(FieldError::new(
+                "amount",
+                "must be at most 1000000000000000 rupiah (10^15) either way",
+            )),
         _ => {}
     }
     if !errors.is_empty() {

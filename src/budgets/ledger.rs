@@ -68,20 +68,34 @@ pub async fn balances(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
 ) -> QueryResult<HashMap<Uuid, Balance>> {
-    let rows: Vec<(Uuid, LedgerKind, i64)> = budget_ledger::table
+    // Commitments and releases are netted in `numeric` before the cast: their
+    // separate sums grow with every commit/release cycle and could leave bigint,
+    // while the net is bounded by the allocation (at most 10^15).
+    let rows: Vec<(Uuid, i64, i64, i64)> = budget_ledger::table
         .filter(budget_ledger::budget_id.eq_any(ids))
-        .group_by((budget_ledger::budget_id, budget_ledger::kind))
+        .group_by(budget_ledger::budget_id)
         .select((
             budget_ledger::budget_id,
-            budget_ledger::kind,
-            diesel::dsl::sql::<diesel::sql_types::BigInt>("sum(budget_ledger.amount)::bigint"),
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "coalesce(sum(budget_ledger.amount) FILTER (WHERE budget_ledger.kind IN ('allocation', 'revision')), 0)::bigint",
+            ),
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "coalesce(sum(CASE budget_ledger.kind WHEN 'commitment' THEN budget_ledger.amount::numeric \
+                 WHEN 'release' THEN -budget_ledger.amount::numeric END), 0)::bigint",
+            ),
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "coalesce(sum(budget_ledger.amount) FILTER (WHERE budget_ledger.kind = 'realisation'), 0)::bigint",
+            ),
         ))
         .load(conn)
         .await?;
     let mut out: HashMap<Uuid, Balance> = ids.iter().map(|id| (*id, Balance::default())).collect();
-    for (id, kind, sum) in rows {
+    for (id, allocated, committed, realised) in rows {
         let b = out.entry(id).or_default();
-        *b = b.with(kind, sum);
+        *b = Balance::default()
+            .with(LedgerKind::Allocation, allocated)
+            .with(LedgerKind::Commitment, committed)
+            .with(LedgerKind::Realisation, realised);
     }
     Ok(out)
 }
@@ -89,6 +103,49 @@ pub async fn balances(
 /// The balance of one budget.
 pub async fn balance(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Balance> {
     Ok(balances(conn, &[id]).await?.remove(&id).unwrap_or_default())
+}
+
+/// A refusal ([`refused`]) as a caller may see it: when the refusing budget is
+/// outside the caller's budget scope (a province's planner charging the
+/// ministry's APBN budget), its name, id and balance are left out, and the
+/// answer says only which kind of budget cannot pay.
+pub async fn as_seen_by(
+    conn: &mut AsyncPgConnection,
+    scope: &crate::access::BudgetScope,
+    error: ApiError,
+) -> ApiError {
+    let Some(id) = error
+        .extension("budget_id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.parse::<Uuid>().ok())
+    else {
+        return error;
+    };
+    let readable = match super::queries::find(conn, scope, id).await {
+        Ok(found) => found.is_some(),
+        Err(e) => return e.into(),
+    };
+    if readable {
+        return error;
+    }
+    let source: Option<super::model::FundingSource> = budgets::table
+        .find(id)
+        .select(budgets::source)
+        .first(conn)
+        .await
+        .optional()
+        .ok()
+        .flatten();
+    let (kind, title) = match error.kind() {
+        Some("insufficient-funds") => ("insufficient-funds", "Insufficient funds"),
+        Some("budget-not-open") => ("budget-not-open", "Budget not open for this entry"),
+        _ => ("conflict", "Conflict"),
+    };
+    let what = source.map_or_else(|| "a budget".to_owned(), |s| format!("the {s} budget"));
+    ApiError::conflict(format!(
+        "{what} that pays for this cannot cover it; its owner can tell you more"
+    ))
+    .with_kind(kind, title)
 }
 
 /// The 409 for a refused entry, with the numbers a client needs.
@@ -111,6 +168,9 @@ pub fn refused(budget: &BudgetRow, refusal: Refusal) -> ApiError {
             .with_extension("committed", serde_json::json!(committed)),
         Refusal::NegativeAllocation => {
             error.with_kind("negative-allocation", "Allocation below zero")
+        }
+        Refusal::AllocationTooLarge => {
+            error.with_kind("allocation-too-large", "Allocation above 10^15 rupiah")
         }
     }
 }

@@ -119,14 +119,21 @@ impl Balance {
 
     /// The balance after one more entry (not checked).
     pub fn with(self, kind: LedgerKind, amount: i64) -> Self {
+        // Saturating: amounts are bounded by 10^15 on the way in, so these
+        // never saturate on stored data; if they did, a read still answers.
         let mut b = self;
         match kind {
-            LedgerKind::Allocation | LedgerKind::Revision => b.allocated += amount,
-            LedgerKind::Commitment => b.committed += amount,
-            LedgerKind::Release => b.committed -= amount,
-            LedgerKind::Realisation => b.realised += amount,
+            LedgerKind::Allocation | LedgerKind::Revision => {
+                b.allocated = b.allocated.saturating_add(amount)
+            }
+            LedgerKind::Commitment => b.committed = b.committed.saturating_add(amount),
+            LedgerKind::Release => b.committed = b.committed.saturating_sub(amount),
+            LedgerKind::Realisation => b.realised = b.realised.saturating_add(amount),
         }
-        b.available = b.allocated - b.committed - b.realised;
+        b.available = b
+            .allocated
+            .saturating_sub(b.committed)
+            .saturating_sub(b.realised);
         b
     }
 
@@ -148,6 +155,9 @@ impl Balance {
         }
         if next.allocated < 0 {
             return Err(Refusal::NegativeAllocation);
+        }
+        if next.allocated > crate::money::MAX_RUPIAH {
+            return Err(Refusal::AllocationTooLarge);
         }
         Ok(next)
     }
@@ -173,6 +183,9 @@ pub enum Refusal {
     /// A revision below zero.
     #[error("the allocation cannot go below zero")]
     NegativeAllocation,
+    /// A revision above the largest amount a budget may hold.
+    #[error("the allocation cannot exceed 10^15 rupiah")]
+    AllocationTooLarge,
 }
 
 /// A ledger entry.
@@ -286,7 +299,8 @@ impl Budget {
     "activity_code": "1.06.01.2.04", "name": "Pemulangan WNI-M KPO 2019", "allocation": 500_000_000, "status": "active"
 }))]
 pub struct NewBudget {
-    /// Fiscal year.
+    /// Fiscal year, 2000 to 2100.
+    #[schema(minimum = 2000, maximum = 2100)]
     pub fiscal_year: i32,
     /// Source; it must fit the owner: apbn a ministry, apbd_province a provincial social
     /// service, apbd_regency a regency social service.
@@ -294,13 +308,19 @@ pub struct NewBudget {
     /// The owning agency; the caller's own when absent.
     pub owner_agency_id: Option<Uuid>,
     /// DIPA or DPA number.
+    #[schema(max_length = 200)]
     pub document_number: String,
     /// Programme or activity code.
     pub activity_code: Option<String>,
     /// Name.
+    #[schema(max_length = 200)]
     pub name: String,
-    /// The allocation (pagu), whole rupiah, 0 or more.
-    #[schema(example = 500_000_000)]
+    /// The allocation (pagu), whole rupiah, 0 to 10^15.
+    #[schema(
+        example = 500_000_000,
+        minimum = 0,
+        maximum = 1_000_000_000_000_000_i64
+    )]
     pub allocation: i64,
     /// `draft` (default) or `active`.
     pub status: Option<BudgetStatus>,
@@ -313,10 +333,12 @@ pub struct NewBudget {
 #[schema(example = json!({"status": "active"}))]
 pub struct BudgetPatch {
     /// DIPA or DPA number.
+    #[schema(max_length = 200)]
     pub document_number: Option<String>,
     /// Programme or activity code.
     pub activity_code: Option<String>,
     /// Name.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// New status: draft → active → closed, never back.
     pub status: Option<BudgetStatus>,

@@ -168,6 +168,7 @@ pub async fn summarise_budgets(
 #[schema(example = json!({"fiscal_year": 2019, "handling_province": "61", "origin_region": "61.72", "category": "transport", "amount": 1_250_000}))]
 pub struct SplitPreviewRequest {
     /// Fiscal year whose budgets and agreements apply.
+    #[schema(minimum = 2000, maximum = 2100)]
     pub fiscal_year: i32,
     /// The province handling the return.
     pub handling_province: String,
@@ -175,8 +176,34 @@ pub struct SplitPreviewRequest {
     pub origin_region: String,
     /// What the cost pays for.
     pub category: CostCategory,
+    /// Whole rupiah, 1 to 10^15.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
+    pub amount: i64,
+}
+
+/// One budget's part of a previewed cost.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewCharge {
+    /// The budget charged; `null` when it is not a budget the caller may read.
+    pub budget_id: Option<Uuid>,
+    /// The budget's funding source.
+    pub source: FundingSource,
     /// Whole rupiah.
     pub amount: i64,
+}
+
+/// The outcome of the split rule, as the caller may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SplitPreview {
+    /// The parts, summing exactly to the cost.
+    pub charges: Vec<PreviewCharge>,
+    /// `apbn` or `apbd_shared`.
+    #[schema(example = "apbd_shared")]
+    pub funding: &'static str,
+    /// The agreement applied, if any and if the caller may read it.
+    pub agreement_id: Option<Uuid>,
+    /// True when an in-province cost had no approved agreement and the province paid all.
+    pub missing_agreement: bool,
 }
 
 /// Preview a cost split.
@@ -185,13 +212,14 @@ pub struct SplitPreviewRequest {
 /// province → all on the APBN budget; inside → the approved agreement's split
 /// between the province's and the regency's budgets; inside without an
 /// approved agreement → the province pays all (`missing_agreement`). The parts
-/// always sum exactly to the amount.
+/// always sum exactly to the amount. Budgets and the agreement the caller may
+/// not read are not named (their ids are `null`); the amounts and sources are.
 #[utoipa::path(
     tag = "budgets",
     operation_id = "preview_cost_split",
     request_body = SplitPreviewRequest,
     responses(
-        (status = 200, description = "The charges per budget", body = SplitResult),
+        (status = 200, description = "The charges per budget", body = SplitPreview),
         (status = 409, description = "No active budget to charge", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -224,10 +252,11 @@ pub async fn preview_cost_split(
             None
         }
     };
-    if request.amount < 1 {
+    errors.extend(crate::money::check_amount("amount", request.amount, 1));
+    if !(2000..=2100).contains(&request.fiscal_year) {
         errors.push(crate::error::FieldError::new(
-            "amount",
-            "must be at least 1 rupiah",
+            "fiscal_year",
+            "must be between 2000 and 2100",
         ));
     }
     let (Some(province), Some(origin), true) = (province, origin, errors.is_empty()) else {
@@ -248,5 +277,64 @@ pub async fn preview_cost_split(
     let result = split_cost(&cost, &set.payers()).map_err(|e| {
         ApiError::conflict(e.to_string()).with_kind("no-budget", "No budget to charge")
     })?;
-    Ok(HttpResponse::Ok().json(result))
+    Ok(HttpResponse::Ok().json(in_scope(&state, &caller, result).await?))
+}
+
+/// The split as the caller may see it: the ids of budgets and of an agreement
+/// outside the caller's budget scope are left out, in the query's `WHERE`.
+async fn in_scope(
+    state: &AppState,
+    caller: &Caller,
+    result: SplitResult,
+) -> ApiResult<SplitPreview> {
+    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+
+    use crate::schema::budgets;
+    let scope = caller.budget_scope();
+    let ids: Vec<Uuid> = result.charges.iter().map(|c| c.budget_id).collect();
+    let mut conn = state.pool.get().await?;
+    let sources: HashMap<Uuid, FundingSource> = budgets::table
+        .filter(budgets::id.eq_any(&ids))
+        .select((budgets::id, budgets::source))
+        .load::<(Uuid, FundingSource)>(&mut conn)
+        .await?
+        .into_iter()
+        .collect();
+    let visible: Vec<Uuid> = queries::scoped(&scope)
+        .filter(budgets::id.eq_any(&ids))
+        .load(&mut conn)
+        .await?
+        .into_iter()
+        .map(|b: super::model::BudgetRow| b.id)
+        .collect();
+    let agreement_id = match result.agreement_id {
+        Some(id) => super::agreements::scoped(&scope, caller.agency_id)
+            .filter(crate::schema::cost_sharing_agreements::id.eq(id))
+            .first::<super::agreements::Agreement>(&mut conn)
+            .await
+            .optional()?
+            .map(|a| a.id),
+        None => None,
+    };
+    let charges = result
+        .charges
+        .into_iter()
+        .map(|c| {
+            let source = sources
+                .get(&c.budget_id)
+                .copied()
+                .ok_or_else(|| ApiError::internal_msg("a charged budget has no row"))?;
+            Ok(PreviewCharge {
+                budget_id: visible.contains(&c.budget_id).then_some(c.budget_id),
+                source,
+                amount: c.amount,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(SplitPreview {
+        charges,
+        funding: result.funding,
+        agreement_id,
+        missing_agreement: result.missing_agreement,
+    })
 }

@@ -25,7 +25,7 @@ use crate::access::{CaseScope, Operation};
 use crate::audit::{self, Actor};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::extract::Json;
+use crate::http::extract::RecordsJson;
 use crate::regions::RegionCode;
 use crate::state::AppState;
 
@@ -153,7 +153,7 @@ struct Valid {
 pub async fn push_cases(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Json<BatchRequest>,
+    body: RecordsJson<BatchRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::PushCases)?;
     let request = body.0;

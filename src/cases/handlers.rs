@@ -90,6 +90,12 @@ pub async fn create_case(
             {
                 return Ok(Err(replay));
             }
+            if case.external_reference.is_some() {
+                // The same lock as a bulk push of this source: a push running at
+                // the same time then sees this case (and updates it) or this
+                // insert sees the push's (409 naming external_reference).
+                super::bulk_sql::lock_source(conn, caller.agency_id).await?;
+            }
             let view = store::insert_case(conn, &actor, caller.agency_id, &case).await?;
             audit::record(
                 conn,

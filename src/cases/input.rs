@@ -12,6 +12,7 @@ use super::model::{
 use super::nik::Nik;
 use crate::error::FieldError;
 use crate::regions::{RegionCode, catalog};
+use crate::text::check_field;
 
 /// The identity of the returnee.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -22,6 +23,7 @@ use crate::regions::{RegionCode, catalog};
 }))]
 pub struct PersonInput {
     /// Full name as on the identity or travel document.
+    #[schema(max_length = 200)]
     pub full_name: String,
     /// NIK, 16 digits; checked against the regency list and against `sex` and `birth_date`.
     pub nik: Option<String>,
@@ -32,8 +34,10 @@ pub struct PersonInput {
     /// Birth date; taken from the NIK when absent.
     pub birth_date: Option<NaiveDate>,
     /// Place of birth.
+    #[schema(max_length = 100)]
     pub birth_place: Option<String>,
     /// Telephone number.
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
 }
 
@@ -67,17 +71,21 @@ pub struct CaseInput {
     /// The regency (kabupaten/kota) of origin, `61.71` or `6171`.
     pub origin_region: String,
     /// Address in the region of origin.
+    #[schema(max_length = 300)]
     pub origin_address: Option<String>,
     /// Needs to address.
     #[serde(default)]
     pub needs: Vec<Need>,
     /// The shelter where the person stays.
+    #[schema(max_length = 200)]
     pub shelter: Option<String>,
     /// The province handling the return (`61`); defaults to the province of the caller's agency.
     pub handling_province: Option<String>,
     /// The source system's own reference; with the source agency it identifies the case in pushes.
+    #[schema(max_length = 100)]
     pub external_reference: Option<String>,
-    /// Free notes.
+    /// Free notes; tabs and line breaks allowed.
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
 }
 
@@ -135,6 +143,21 @@ pub struct ValidCase {
     pub notes: Option<String>,
 }
 
+/// The earliest arrival the API accepts: nothing older is a plausible record.
+pub fn earliest_arrival() -> DateTime<Utc> {
+    DateTime::<Utc>::from_naive_utc_and_offset(
+        NaiveDate::from_ymd_opt(2000, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default(),
+        Utc,
+    )
+}
+
+/// The earliest birth date the API accepts.
+pub fn earliest_birth_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+
 /// Trims, collapses inner whitespace, and turns empty text into `None`.
 pub fn clean(text: Option<String>) -> Option<String> {
     text.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -145,10 +168,18 @@ impl PersonInput {
     /// Validates the person; `prefix` names the fields (`person.`).
     pub fn validate(self, today: NaiveDate, errors: &mut Vec<FieldError>) -> Option<ValidPerson> {
         let before = errors.len();
-        let full_name = clean(Some(self.full_name)).unwrap_or_default();
-        if full_name.is_empty() {
+        let full_name = clean(check_field(
+            "person.full_name",
+            Some(self.full_name),
+            usize::MAX,
+            false,
+            errors,
+        ))
+        .unwrap_or_default();
+        let name_readable = errors.len() == before;
+        if name_readable && full_name.is_empty() {
             errors.push(FieldError::new("person.full_name", "must not be empty"));
-        } else if full_name.chars().count() > 200 {
+        } else if name_readable && full_name.chars().count() > 200 {
             errors.push(FieldError::new(
                 "person.full_name",
                 "must be at most 200 characters",
@@ -158,7 +189,20 @@ impl PersonInput {
         let mut birth_date = self.birth_date;
         if birth_date.is_some_and(|d| d > today) {
             errors.push(FieldError::new("person.birth_date", "is in the future"));
+        } else if birth_date.is_some_and(|d| d < earliest_birth_date()) {
+            errors.push(FieldError::new(
+                "person.birth_date",
+                "must be 1900-01-01 or later",
+            ));
         }
+        let birth_place = clean(check_field(
+            "person.birth_place",
+            self.birth_place,
+            100,
+            false,
+            errors,
+        ));
+        let phone = clean(check_field("person.phone", self.phone, 30, false, errors));
         let nik = match clean(self.nik) {
             None => None,
             Some(raw) => match Nik::parse(&raw) {
@@ -192,14 +236,14 @@ impl PersonInput {
                 "must be 5 to 20 letters and digits",
             ));
         }
-        (errors.len() == before).then(|| ValidPerson {
+        (errors.len() == before).then_some(ValidPerson {
             full_name,
             nik,
             passport_number,
             sex,
             birth_date,
-            birth_place: clean(self.birth_place),
-            phone: clean(self.phone),
+            birth_place,
+            phone,
         })
     }
 }
@@ -213,9 +257,32 @@ impl CaseInput {
     ) -> Result<ValidCase, Vec<FieldError>> {
         let mut errors = Vec::new();
         let person = self.person.validate(now.date_naive(), &mut errors);
-        if self.arrived_at > now + chrono::Duration::hours(1) {
-            errors.push(FieldError::new("arrived_at", "is in the future"));
+        if self.arrived_at > now + chrono::Duration::days(1) {
+            errors.push(FieldError::new(
+                "arrived_at",
+                "is in the future (at most one day ahead is accepted)",
+            ));
+        } else if self.arrived_at < earliest_arrival() {
+            errors.push(FieldError::new(
+                "arrived_at",
+                "must be 2000-01-01T00:00:00Z or later",
+            ));
         }
+        let origin_address = clean(check_field(
+            "origin_address",
+            self.origin_address,
+            300,
+            false,
+            &mut errors,
+        ));
+        let shelter = clean(check_field(
+            "shelter",
+            self.shelter,
+            200,
+            false,
+            &mut errors,
+        ));
+        let notes = check_field("notes", self.notes, 4000, true, &mut errors);
         let country_left = self.country_left.trim().to_uppercase();
         if !is_country(&country_left) {
             errors.push(FieldError::new(
@@ -273,7 +340,13 @@ impl CaseInput {
                 }
             },
         };
-        let external_reference = clean(self.external_reference);
+        let external_reference = clean(check_field(
+            "external_reference",
+            self.external_reference,
+            usize::MAX,
+            false,
+            &mut errors,
+        ));
         if external_reference
             .as_ref()
             .is_some_and(|r| r.chars().count() > 100)
@@ -305,15 +378,12 @@ impl CaseInput {
             country_left,
             documents,
             origin_region,
-            origin_address: clean(self.origin_address),
+            origin_address,
             needs,
-            shelter: clean(self.shelter),
+            shelter,
             handling_province,
             external_reference,
-            notes: self
-                .notes
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty()),
+            notes,
         })
     }
 }

@@ -29,7 +29,7 @@ pub struct TransitionRequest {
     /// The status to move to.
     pub to: CaseStatus,
     /// Why (kept in the case's history).
-    pub reason: String,
+    pub reason: crate::text::Line<1000>,
 }
 
 /// Change a case's status.

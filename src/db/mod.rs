@@ -199,3 +199,62 @@ pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
+
+/// Runs `attempt` (a whole transaction) once more when it failed on a
+/// serialization failure or a deadlock, which a second run usually clears;
+/// a second failure is answered as it is (503 with `Retry-After`).
+pub async fn retry_once<T>(
+    mut attempt: impl AsyncFnMut() -> crate::error::ApiResult<T>,
+) -> crate::error::ApiResult<T> {
+    match attempt().await {
+        Err(error) if error.is_retryable() => {
+            log::info!("retrying a transaction after: {error}");
+            attempt().await
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::retry_once;
+    use crate::error::ApiError;
+
+    fn contention() -> ApiError {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::SerializationFailure,
+            Box::new("could not serialize access".to_owned()),
+        )
+        .into()
+    }
+
+    #[actix_web::test]
+    async fn a_contended_transaction_runs_once_more_and_then_gives_up() {
+        let mut runs = 0;
+        let result = retry_once(async || {
+            runs += 1;
+            if runs == 1 {
+                Err(contention())
+            } else {
+                Ok(runs)
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 2);
+        let mut runs = 0;
+        let result: Result<(), _> = retry_once(async || {
+            runs += 1;
+            Err(contention())
+        })
+        .await;
+        assert_eq!(runs, 2);
+        assert_eq!(result.unwrap_err().status().as_u16(), 503);
+        let mut runs = 0;
+        let _ = retry_once(async || {
+            runs += 1;
+            Err::<(), _>(ApiError::conflict("no"))
+        })
+        .await;
+        assert_eq!(runs, 1, "other errors are not retried");
+    }
+}

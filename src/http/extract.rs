@@ -35,6 +35,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload, parse_json::<T>);
+        Box::pin(async move { body.await.map(Json) })
+    }
+}
+
+/// A JSON body of records that are checked one by one (a bulk push): like
+/// [`Json`], but a NUL inside the body is left to each record's own checks,
+/// so that it rejects that record alone. Every string field of a record must
+/// then refuse NUL itself (the text rule, codes and enumerations all do).
+#[derive(Debug)]
+pub struct RecordsJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for RecordsJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload, parse_json_allowing_nul::<T>);
+        Box::pin(async move { body.await.map(RecordsJson) })
+    }
+}
+
+/// Reads a JSON body (415 without a JSON content type, 413 over the limit)
+/// and parses it with `parse`.
+fn read_json<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    parse: fn(&[u8]) -> Result<T, ApiError>,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    {
         let is_json = req
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)
@@ -57,13 +87,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     }
                     _ => ApiError::bad_request(format!("the request body could not be read: {e}")),
                 })?;
-            parse_json(&bytes).map(Json)
+            parse(&bytes)
         })
     }
 }
 
 /// Parses a JSON document, naming the field of a shape error.
+///
+/// A NUL character (`\u0000`) in any string is refused first with a 422 naming
+/// its path: PostgreSQL cannot store one, so it must never reach a statement.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_escaped_nul(bytes)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(path) = nul_path(&value, String::new())
+    {
+        let field = if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        };
+        return Err(ApiError::invalid_field(
+            field,
+            "must not contain NUL characters",
+        ));
+    }
+    parse_json_allowing_nul(bytes)
+}
+
+/// Parses a JSON document, naming the field of a shape error, and leaves NUL
+/// characters to the checks of the fields that receive them.
+pub fn parse_json_allowing_nul<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
@@ -84,6 +137,42 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::bad_request(format!("malformed JSON: {inner}"))
         }
     })
+}
+
+/// Whether `bytes` may hold a JSON string with a NUL: the escape `\u0000`
+/// after an even number of backslashes. Cheap, and exact enough for a pre-check.
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    const NUL: &[u8] = b"u0000";
+    bytes.windows(NUL.len()).enumerate().any(|(i, w)| {
+        w == NUL && {
+            let slashes = bytes[..i].iter().rev().take_while(|&&b| b == b'\\').count();
+            slashes % 2 == 1
+        }
+    })
+}
+
+/// The path (as `serde_path_to_error` writes it) of the first string or key holding a NUL.
+fn nul_path(value: &serde_json::Value, at: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then_some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{at}[{i}]"))),
+        serde_json::Value::Object(members) => members.iter().find_map(|(k, v)| {
+            let here = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_path(v, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// serde_json appends " at line 1 column 17"; the field name says more.
@@ -116,6 +205,21 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 
 /// Parses a query string, naming the parameter of an error.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // No parameter is free text that may hold control characters (a NUL could
+    // not even be passed to PostgreSQL): refuse them by name before anything else.
+    if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.chars().chain(v.chars()).any(char::is_control))
+    {
+        let name = if name.chars().any(char::is_control) {
+            "query".to_owned()
+        } else {
+            name.into_owned()
+        };
+        return Err(ApiError::bad_parameter(
+            name,
+            "must not contain control characters",
+        ));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
@@ -181,6 +285,25 @@ mod tests {
     #[expect(dead_code, reason = "the fields are only deserialized")]
     struct Page {
         limit: Option<u32>,
+    }
+
+    #[test]
+    fn a_nul_anywhere_in_a_body_is_a_422_naming_its_path() {
+        let err =
+            parse_json::<serde_json::Value>(br#"{"legs":[{"mode":"ro\u0000ad"}]}"#).unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err.field_errors()[0].field, "legs[0].mode");
+        // an escaped backslash followed by "u0000" is text, not a NUL
+        assert!(parse_json::<serde_json::Value>(br#"{"a":"\\u0000"}"#).is_ok());
+        let err = parse_json::<serde_json::Value>(br#""\u0000""#).unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "body");
+    }
+
+    #[test]
+    fn a_nul_in_a_query_parameter_is_a_400_naming_it() {
+        let err = parse_query::<Page>("limit=1&q=a%00b").unwrap_err();
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(err.field_errors()[0].field, "q");
     }
 
     #[test]

@@ -5,7 +5,11 @@
 //! which utoipa-actix-web builds from the very routes the app registers, so
 //! the two cannot disagree.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::ApiError;
 
@@ -49,22 +53,28 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods allowed on `path`, if any documented path template matches it.
+    /// The methods allowed on `path`: those of the documented path template
+    /// that matches it best, as the router picks it (a static segment wins
+    /// over `{id}` at the first place they differ). `HEAD` is allowed wherever
+    /// `GET` is.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
         let wanted = split(path);
-        let mut allowed: Vec<String> = self
+        let (_, methods) = self
             .routes
             .iter()
             .filter(|(template, _)| matches(template, &wanted))
-            .flat_map(|(_, methods)| methods.iter().cloned())
-            .collect();
-        if allowed.is_empty() {
-            return None;
+            .min_by_key(|(template, _)| template.iter().map(|s| is_param(s)).collect::<Vec<_>>())?;
+        let mut allowed = methods.clone();
+        if allowed.iter().any(|m| m == "GET") && !allowed.iter().any(|m| m == "HEAD") {
+            allowed.push("HEAD".to_owned());
         }
         allowed.sort();
-        allowed.dedup();
         Some(allowed)
     }
+}
+
+fn is_param(segment: &str) -> bool {
+    segment.starts_with('{') && segment.ends_with('}')
 }
 
 fn split(path: &str) -> Vec<String> {
@@ -79,7 +89,54 @@ fn matches(template: &[String], path: &[String]) -> bool {
         && template
             .iter()
             .zip(path)
-            .all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty()))
+            .all(|(t, p)| t == p || (is_param(t) && !p.is_empty()))
+}
+
+/// Answers before routing what the router would get wrong: a method the best
+/// matching documented path does not allow is a 405 with that path's `Allow`
+/// (so `PATCH /budgets/summary` is not taken for `PATCH /budgets/{id}` and a
+/// 400 about a UUID). Paths outside the document (Swagger UI) pass untouched.
+pub async fn route_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let allowed = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|table| table.allowed_methods(req.path()));
+    let Some(allowed) = allowed else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let method = req.method().clone();
+    if method == Method::OPTIONS {
+        // CORS preflights are answered by the CORS layer outside this one.
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    if !allowed.iter().any(|m| m == method.as_str()) {
+        let (http, _) = req.into_parts();
+        let response = ApiError::method_not_allowed(allowed).error_response();
+        return Ok(ServiceResponse::new(http, response));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Serves `HEAD` on a documented `GET` route as the `GET`, without its body.
+/// The outermost layer: it changes the request's method, which only the
+/// request's sole owner may do.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let serves_get = req.method() == Method::HEAD
+        && req
+            .app_data::<web::Data<RouteTable>>()
+            .and_then(|table| table.allowed_methods(req.path()))
+            .is_some_and(|allowed| allowed.iter().any(|m| m == "GET"));
+    if !serves_get {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    req.head_mut().method = Method::GET;
+    let response = next.call(req).await?;
+    Ok(response.map_body(|_, _| BoxBody::new(())))
 }
 
 /// The app's default service.
@@ -115,7 +172,23 @@ mod tests {
     fn a_known_path_lists_its_methods() {
         assert_eq!(
             table().allowed_methods("/api/v1/cases/123"),
-            Some(vec!["GET".into(), "PATCH".into()])
+            Some(vec!["GET".into(), "HEAD".into(), "PATCH".into()])
+        );
+    }
+
+    #[test]
+    fn a_static_segment_wins_over_a_parameter() {
+        let mut table = table();
+        table
+            .routes
+            .push((split("/api/v1/cases/batch"), vec!["POST".into()]));
+        assert_eq!(
+            table.allowed_methods("/api/v1/cases/batch"),
+            Some(vec!["POST".into()])
+        );
+        assert_eq!(
+            table.allowed_methods("/api/v1/cases"),
+            Some(vec!["GET".into(), "HEAD".into(), "POST".into()])
         );
     }
 

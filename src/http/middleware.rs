@@ -1,9 +1,11 @@
 //! The middleware every request passes: request id, problem bodies, security headers, access log.
 
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use actix_web::ResponseError;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -11,7 +13,9 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage};
 
-use crate::error::{LoggedCause, PROBLEM_JSON, Problem};
+use futures_util::FutureExt;
+
+use crate::error::{ApiError, LoggedCause, PROBLEM_JSON, Problem};
 
 /// The request header carrying a request id, echoed in the response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -43,9 +47,14 @@ pub async fn request_envelope(
     let method = req.method().clone();
     let path = req.path().to_owned();
 
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(error) => {
+    // A panic anywhere below is a bug, but it must still be answered (500, as
+    // a problem document) instead of dropping the connection; the worker lives on.
+    // The request cannot be kept for the answer (routing needs it unshared),
+    // so the answer is an error that renders its whole problem document itself;
+    // actix sends an error's own response.
+    let mut res = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+        Ok(Ok(res)) => res.map_into_boxed_body(),
+        Ok(Err(error)) => {
             // An error of the service itself (the request deadline's 504, a CORS
             // refusal): the server renders it; the access log still gets its line.
             let status = error.as_response_error().status_code();
@@ -62,6 +71,18 @@ pub async fn request_envelope(
                 line.info("");
             }
             return Err(error);
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            log::error!(
+                "{method} {path} 500 {:.1}ms request_id={request_id} cause: panic: {message}",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            return Err(Panicked { path, request_id }.into());
         }
     };
 
@@ -190,6 +211,34 @@ impl Drop for LoggedBody {
                 self.bytes
             ));
         }
+    }
+}
+
+/// The answer to a request whose handler panicked: a 500 problem document.
+#[derive(Debug, thiserror::Error)]
+#[error("the handler panicked")]
+struct Panicked {
+    path: String,
+    request_id: String,
+}
+
+impl ResponseError for Panicked {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse<BoxBody> {
+        let mut problem = ApiError::internal_msg("panic").to_problem();
+        problem.instance = Some(self.path.clone());
+        problem.request_id = Some(self.request_id.clone());
+        let mut response = actix_web::HttpResponse::InternalServerError();
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        response.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+        if let Ok(value) = HeaderValue::from_str(&self.request_id) {
+            response.insert_header((REQUEST_ID, value));
+        }
+        response.body(serde_json::to_vec(&problem).unwrap_or_default())
     }
 }
 
@@ -323,5 +372,44 @@ mod tests {
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert!(lines[0].starts_with("INFO "), "{lines:?}");
         assert!(lines[0].contains("complete, 5 bytes"), "{lines:?}");
+    }
+
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+
+    async fn panics() -> HttpResponse {
+        panic!("a bug in a handler")
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_is_answered_with_a_500_problem_and_the_service_lives_on() {
+        let app = test::init_service(
+            App::new()
+                .route("/boom", web::get().to(panics))
+                .route("/fine", web::get().to(HttpResponse::NoContent))
+                .wrap(from_fn(request_envelope)),
+        )
+        .await;
+        for _ in 0..2 {
+            // What actix's dispatcher does with a service error: send its own response.
+            let error =
+                test::try_call_service(&app, test::TestRequest::get().uri("/boom").to_request())
+                    .await
+                    .unwrap_err();
+            let res = error.error_response();
+            assert_eq!(res.status().as_u16(), 500);
+            assert_eq!(
+                res.headers().get(header::CONTENT_TYPE).unwrap(),
+                PROBLEM_JSON
+            );
+            let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["type"], "/problems/internal");
+            assert_eq!(body["instance"], "/boom");
+            assert!(!body.to_string().contains("a bug in a handler"));
+        }
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/fine").to_request()).await;
+        assert_eq!(res.status().as_u16(), 204);
     }
 }

@@ -12,12 +12,16 @@ pub struct RegionCode(String);
 impl RegionCode {
     /// Parses a code given dotted (`61.71`) or plain (`6171`).
     pub fn parse(input: &str) -> Result<Self, String> {
+        // Matched on bytes, never sliced by byte index: a multi-byte character
+        // straddling byte 2 must be a refusal, not a panic.
         let s = input.trim();
-        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-        let dotted = match s.len() {
-            2 if digits(s) => s.to_owned(),
-            4 if digits(s) => format!("{}.{}", &s[..2], &s[2..]),
-            5 if digits(&s[..2]) && &s[2..3] == "." && digits(&s[3..]) => s.to_owned(),
+        let d = |b: &u8| b.is_ascii_digit();
+        let dotted = match s.as_bytes() {
+            [a, b] if d(a) && d(b) => s.to_owned(),
+            [a, b, c, e] if [a, b, c, e].into_iter().all(d) => {
+                format!("{}{}.{}{}", *a as char, *b as char, *c as char, *e as char)
+            }
+            [a, b, b'.', c, e] if [a, b, c, e].into_iter().all(d) => s.to_owned(),
             _ => {
                 return Err(format!(
                     "{input:?} is not a region code; expected 61, 61.71 or 6171"
@@ -39,7 +43,7 @@ impl RegionCode {
 
     /// The province this code lies in.
     pub fn province(&self) -> RegionCode {
-        Self(self.0[..2].to_owned())
+        Self(self.0.chars().take(2).collect())
     }
 }
 
@@ -102,6 +106,22 @@ mod tests {
     fn other_shapes_are_refused() {
         for bad in ["", "6", "617", "61.7", "61-71", "ab.cd", "61.710", "617101"] {
             assert!(RegionCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_multi_byte_character_anywhere_is_refused_without_a_panic() {
+        for bad in [
+            "€12", "6€1", "61€", "61.€", "€", "6\u{0}71", "６１", "61.7١",
+        ] {
+            assert!(RegionCode::parse(bad).is_err(), "{bad}");
+        }
+        // every prefix of a string cut at every byte that is still valid UTF-8
+        let text = "6€1.7१2";
+        for end in 0..=text.len() {
+            if let Some(prefix) = text.get(..end) {
+                let _ = RegionCode::parse(prefix);
+            }
         }
     }
 }

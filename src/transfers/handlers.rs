@@ -50,10 +50,11 @@ pub struct NewTransfer {
     /// Estimated costs, committed against the budgets the split rule names.
     #[serde(default)]
     pub estimated_costs: Vec<EstimatedCost>,
-    /// The fiscal year whose budgets pay; by default the year of the first departure (or this year).
+    /// The fiscal year whose budgets pay, 2000 to 2100; by default the year of the first departure (or this year).
+    #[schema(minimum = 2000, maximum = 2100)]
     pub fiscal_year: Option<i32>,
-    /// Notes.
-    pub notes: Option<String>,
+    /// Notes; tabs and line breaks allowed.
+    pub notes: Option<crate::text::Prose<4000>>,
 }
 
 /// Changes to a planned transfer; absent fields stay.
@@ -72,7 +73,7 @@ pub struct TransferPatch {
     /// Notes (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
-    pub notes: Option<Option<String>>,
+    pub notes: Option<Option<crate::text::Prose<4000>>>,
 }
 
 /// The answer for a transfer that does not exist or is outside the caller's scope.
@@ -129,12 +130,11 @@ pub fn check_parts(
         }
     }
     for (i, estimate) in estimates.iter().enumerate() {
-        if estimate.amount < 1 {
-            errors.push(FieldError::new(
-                format!("estimated_costs[{i}].amount"),
-                "must be at least 1 rupiah",
-            ));
-        }
+        errors.extend(crate::money::check_amount(
+            format!("estimated_costs[{i}].amount"),
+            estimate.amount,
+            1,
+        ));
     }
     errors
 }
@@ -253,6 +253,12 @@ pub async fn create_transfer(
             None
         }
     };
+    if new.fiscal_year.is_some_and(|y| !(2000..=2100).contains(&y)) {
+        errors.push(FieldError::new(
+            "fiscal_year",
+            "must be between 2000 and 2100",
+        ));
+    }
     let (Some(destination), true) = (destination, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
@@ -260,11 +266,17 @@ pub async fn create_transfer(
         .fiscal_year
         .or_else(|| <[Leg]>::first(&new.legs).map(|l| l.planned_departure.year()))
         .unwrap_or_else(|| Utc::now().year());
+    if !(2000..=2100).contains(&fiscal_year) {
+        return Err(ApiError::invalid_field(
+            "legs[0].planned_departure",
+            "must lie in the years 2000 to 2100",
+        ));
+    }
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
     let location = |v: &TransferView| Some(format!("/api/v1/transfers/{}", v.id));
-    let created = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+    let created = match crate::db::retry_once(async || {
+        conn.transaction::<_, ApiError, _>(async |conn| {
             idempotency::create_once(
                 conn,
                 caller.principal_id,
@@ -326,7 +338,21 @@ pub async fn create_transfer(
             )
             .await
         })
-        .await?;
+        .await
+    })
+    .await
+    {
+        Ok(created) => created,
+        // A budget outside the caller's scope is not named in a refusal.
+        Err(error) => {
+            return Err(crate::budgets::ledger::as_seen_by(
+                &mut conn,
+                &caller.budget_scope(),
+                error,
+            )
+            .await);
+        }
+    };
     Ok(match created {
         Created::New(view) => transfer_response(StatusCode::CREATED, &view),
         Created::Replayed(replay) => replay.respond(),
@@ -472,7 +498,7 @@ pub async fn update_transfer(
     let scope = caller.transfer_scope();
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let view = conn
+    let result = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let before = queries::find_for_update(conn, &scope, *id)
                 .await?
@@ -511,8 +537,10 @@ pub async fn update_transfer(
                     }),
                     transfers::receiving_agency_id
                         .eq(patch.receiving_agency_id.or(before.receiving_agency_id)),
-                    transfers::notes
-                        .eq(patch.notes.clone().unwrap_or_else(|| before.notes.clone())),
+                    transfers::notes.eq(patch.notes.clone().map_or_else(
+                        || before.notes.clone(),
+                        |n| n.and_then(crate::text::Text::non_empty),
+                    )),
                     transfers::version.eq(transfers::version + 1),
                     transfers::updated_at.eq(Utc::now()),
                 ))
@@ -540,6 +568,18 @@ pub async fn update_transfer(
             crate::events::transfer_changed(conn, view.id, "updated").await?;
             Ok(view)
         })
-        .await?;
+        .await;
+    let view = match result {
+        Ok(view) => view,
+        // A budget outside the caller's scope is not named in a refusal.
+        Err(error) => {
+            return Err(crate::budgets::ledger::as_seen_by(
+                &mut conn,
+                &caller.budget_scope(),
+                error,
+            )
+            .await);
+        }
+    };
     Ok(transfer_response(StatusCode::OK, &view))
 }

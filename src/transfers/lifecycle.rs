@@ -146,8 +146,8 @@ pub async fn transition_transfer(
     let scope = caller.transfer_scope();
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let view = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+    let view = crate::db::retry_once(async || {
+        conn.transaction::<_, ApiError, _>(async |conn| {
             let transfer = queries::find_for_update(conn, &scope, *id)
                 .await?
                 .ok_or_else(not_found)?;
@@ -217,7 +217,9 @@ pub async fn transition_transfer(
             crate::events::transfer_changed(conn, view.id, request.to.as_str()).await?;
             Ok(view)
         })
-        .await?;
+        .await
+    })
+    .await?;
     Ok(transfer_response(StatusCode::OK, &view))
 }
 
@@ -227,9 +229,9 @@ pub async fn transition_transfer(
 #[schema(example = json!({"name": "Drs. H. Rudi Hartono", "position": "Kepala Dinas Sosial Kota Singkawang"}))]
 pub struct Signatory {
     /// Name.
-    pub name: String,
+    pub name: crate::text::Line<200>,
     /// Position.
-    pub position: Option<String>,
+    pub position: Option<crate::text::Line<200>>,
 }
 
 /// What became of one returnee.
@@ -256,7 +258,7 @@ pub struct CaseOutcome {
 }))]
 pub struct HandoverRequest {
     /// The BAST's number.
-    pub bast_number: String,
+    pub bast_number: crate::text::Line<100>,
     /// When the returnees were handed over.
     pub handed_over_at: DateTime<Utc>,
     /// Who received them.
@@ -307,73 +309,76 @@ pub async fn hand_over_transfer(
     let scope = caller.transfer_scope();
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let view = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let transfer = queries::find_for_update(conn, &scope, *id).await?.ok_or_else(not_found)?;
-            let runs_it = matches!(scope, TransferScope::All | TransferScope::HandledInProvince(_)) && caller.may(Operation::PlanTransfers);
-            if !caller.is_system_admin() && !runs_it && transfer.receiving_agency_id != Some(caller.agency_id) {
-                return Err(ApiError::forbidden("the receiving agency, or the province running the transfer, confirms its handover"));
-            }
-            if transfer.status != TransferStatus::Arrived {
-                return Err(ApiError::conflict(format!("a transfer is handed over once it has arrived; this one is {}", transfer.status)));
-            }
-            let members = active_members(conn, transfer.id).await?;
-            let mut errors = Vec::new();
-            for (i, outcome) in request.outcomes.iter().enumerate() {
-                if !members.iter().any(|m| m.id == outcome.case_id) {
-                    errors.push(FieldError::new(format!("outcomes[{i}].case_id"), "is not in this transfer"));
+    let view = crate::db::retry_once(async || {
+        conn
+            .transaction::<_, ApiError, _>(async |conn| {
+                let transfer = queries::find_for_update(conn, &scope, *id).await?.ok_or_else(not_found)?;
+                let runs_it = matches!(scope, TransferScope::All | TransferScope::HandledInProvince(_)) && caller.may(Operation::PlanTransfers);
+                if !caller.is_system_admin() && !runs_it && transfer.receiving_agency_id != Some(caller.agency_id) {
+                    return Err(ApiError::forbidden("the receiving agency, or the province running the transfer, confirms its handover"));
                 }
-            }
-            for member in &members {
-                if !request.outcomes.iter().any(|o| o.case_id == member.id) {
-                    errors.push(FieldError::new("outcomes", format!("case {} has no outcome", member.case_number)));
+                if transfer.status != TransferStatus::Arrived {
+                    return Err(ApiError::conflict(format!("a transfer is handed over once it has arrived; this one is {}", transfer.status)));
                 }
-            }
-            if !errors.is_empty() {
-                return Err(ApiError::validation(errors));
-            }
-            for member in &members {
-                let outcome = request.outcomes.iter().find(|o| o.case_id == member.id).expect("checked above");
-                let to = match outcome.outcome {
-                    HandoverOutcome::Received => CaseStatus::Returned,
-                    HandoverOutcome::Absconded => CaseStatus::Absconded,
-                    HandoverOutcome::ReturnedToShelter => CaseStatus::ReadyForTransfer,
-                };
-                let why = match &outcome.reason {
-                    Some(r) => format!("{} handover {}: {} ({r})", transfer.reference, request.bast_number, outcome.outcome),
-                    None => format!("{} handover {}: {}", transfer.reference, request.bast_number, outcome.outcome),
-                };
-                move_cases(conn, &actor, std::slice::from_ref(member), to, &why).await?;
-                diesel::update(transfer_cases::table.find((transfer.id, member.id)))
+                let members = active_members(conn, transfer.id).await?;
+                let mut errors = Vec::new();
+                for (i, outcome) in request.outcomes.iter().enumerate() {
+                    if !members.iter().any(|m| m.id == outcome.case_id) {
+                        errors.push(FieldError::new(format!("outcomes[{i}].case_id"), "is not in this transfer"));
+                    }
+                }
+                for member in &members {
+                    if !request.outcomes.iter().any(|o| o.case_id == member.id) {
+                        errors.push(FieldError::new("outcomes", format!("case {} has no outcome", member.case_number)));
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(ApiError::validation(errors));
+                }
+                for member in &members {
+                    let outcome = request.outcomes.iter().find(|o| o.case_id == member.id).expect("checked above");
+                    let to = match outcome.outcome {
+                        HandoverOutcome::Received => CaseStatus::Returned,
+                        HandoverOutcome::Absconded => CaseStatus::Absconded,
+                        HandoverOutcome::ReturnedToShelter => CaseStatus::ReadyForTransfer,
+                    };
+                    let why = match &outcome.reason {
+                        Some(r) => format!("{} handover {}: {} ({r})", transfer.reference, request.bast_number, outcome.outcome),
+                        None => format!("{} handover {}: {}", transfer.reference, request.bast_number, outcome.outcome),
+                    };
+                    move_cases(conn, &actor, std::slice::from_ref(member), to, &why).await?;
+                    diesel::update(transfer_cases::table.find((transfer.id, member.id)))
+                        .set((
+                            transfer_cases::active.eq(false),
+                            transfer_cases::removed_at.eq(Utc::now()),
+                            transfer_cases::outcome.eq(outcome.outcome.as_str()),
+                            transfer_cases::outcome_reason.eq(outcome.reason.as_deref()),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                let received = request.outcomes.iter().filter(|o| o.outcome == HandoverOutcome::Received).count() as i32;
+                costs::release_all(conn, &actor, &transfer, "handed over; unspent commitment released", received).await?;
+                let row: TransferRow = diesel::update(transfers::table.find(transfer.id))
                     .set((
-                        transfer_cases::active.eq(false),
-                        transfer_cases::removed_at.eq(Utc::now()),
-                        transfer_cases::outcome.eq(outcome.outcome.as_str()),
-                        transfer_cases::outcome_reason.eq(outcome.reason.as_deref()),
+                        transfers::status.eq(TransferStatus::HandedOver),
+                        transfers::bast_number.eq(request.bast_number.trim()),
+                        transfers::handed_over_at.eq(request.handed_over_at),
+                        transfers::received_by_name.eq(request.received_by.name.trim()),
+                        transfers::received_by_position.eq(request.received_by.position.as_deref()),
+                        transfers::witnesses.eq(serde_json::to_value(&request.witnesses).map_err(ApiError::internal)?),
+                        transfers::version.eq(transfers::version + 1),
+                        transfers::updated_at.eq(Utc::now()),
                     ))
-                    .execute(conn)
+                    .returning(TransferRow::as_returning())
+                    .get_result(conn)
                     .await?;
-            }
-            let received = request.outcomes.iter().filter(|o| o.outcome == HandoverOutcome::Received).count() as i32;
-            costs::release_all(conn, &actor, &transfer, "handed over; unspent commitment released", received).await?;
-            let row: TransferRow = diesel::update(transfers::table.find(transfer.id))
-                .set((
-                    transfers::status.eq(TransferStatus::HandedOver),
-                    transfers::bast_number.eq(request.bast_number.trim()),
-                    transfers::handed_over_at.eq(request.handed_over_at),
-                    transfers::received_by_name.eq(request.received_by.name.trim()),
-                    transfers::received_by_position.eq(request.received_by.position.as_deref()),
-                    transfers::witnesses.eq(serde_json::to_value(&request.witnesses).map_err(ApiError::internal)?),
-                    transfers::version.eq(transfers::version + 1),
-                    transfers::updated_at.eq(Utc::now()),
-                ))
-                .returning(TransferRow::as_returning())
-                .get_result(conn)
-                .await?;
-            let view = queries::view(conn, row).await?;
-            audit::record(conn, &actor, Entry::change("transfer.handover", "transfer", view.id, None::<&()>, Some(&view))).await?;
-            crate::events::transfer_changed(conn, view.id, "handed_over").await?;
-            Ok(view)
+                let view = queries::view(conn, row).await?;
+                audit::record(conn, &actor, Entry::change("transfer.handover", "transfer", view.id, None::<&()>, Some(&view))).await?;
+                crate::events::transfer_changed(conn, view.id, "handed_over").await?;
+                Ok(view)
+            })
+            .await
         })
         .await?;
     Ok(transfer_response(StatusCode::OK, &view))
@@ -386,11 +391,14 @@ pub async fn hand_over_transfer(
 pub struct NewCostItem {
     /// What it paid for.
     pub category: CostCategory,
-    /// Whole rupiah.
+    /// Whole rupiah, 1 to 10^15.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
     pub amount: i64,
     /// Receipt (kuitansi) number.
+    #[schema(max_length = 100)]
     pub receipt_number: Option<String>,
-    /// Description.
+    /// Description; tabs and line breaks allowed.
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
 }
 
@@ -426,17 +434,33 @@ pub async fn create_transfer_cost(
     let key = idempotency::key_of(&req)?;
     let hash = idempotency::fingerprint(&(*id, &body.0));
     let item = body.0;
-    if item.amount < 1 {
-        return Err(ApiError::invalid_field(
-            "amount",
-            "must be at least 1 rupiah",
-        ));
+    let mut errors: Vec<crate::error::FieldError> =
+        crate::money::check_amount("amount", item.amount, 1)
+            .into_iter()
+            .collect();
+    let receipt_number = crate::text::check_field(
+        "receipt_number",
+        item.receipt_number.clone(),
+        100,
+        false,
+        &mut errors,
+    );
+    let description = crate::text::check_field(
+        "description",
+        item.description.clone(),
+        1000,
+        true,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
     }
     let scope = caller.transfer_scope();
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
-    let saved = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+    // Realising a cost locks several budgets: a deadlock is run once more.
+    let saved = match crate::db::retry_once(async || {
+        conn.transaction::<_, ApiError, _>(async |conn| {
             idempotency::create_once(
                 conn,
                 caller.principal_id,
@@ -452,10 +476,8 @@ pub async fn create_transfer_cost(
                             transfer_cost_items::transfer_id.eq(transfer.id),
                             transfer_cost_items::category.eq(item.category),
                             transfer_cost_items::amount.eq(item.amount),
-                            transfer_cost_items::receipt_number
-                                .eq(item.receipt_number.as_deref().map(str::trim)),
-                            transfer_cost_items::description
-                                .eq(item.description.as_deref().map(str::trim)),
+                            transfer_cost_items::receipt_number.eq(receipt_number.as_deref()),
+                            transfer_cost_items::description.eq(description.as_deref()),
                             transfer_cost_items::recorded_by.eq(caller.principal_id),
                         ))
                         .returning(CostItem::as_returning())
@@ -496,7 +518,21 @@ pub async fn create_transfer_cost(
             )
             .await
         })
-        .await?;
+        .await
+    })
+    .await
+    {
+        Ok(saved) => saved,
+        // A budget outside the caller's scope is not named in a refusal.
+        Err(error) => {
+            return Err(crate::budgets::ledger::as_seen_by(
+                &mut conn,
+                &caller.budget_scope(),
+                error,
+            )
+            .await);
+        }
+    };
     Ok(match saved {
         Created::New(saved) => HttpResponse::Created().json(saved),
         Created::Replayed(replay) => replay.respond(),

@@ -1,5 +1,6 @@
 //! The vocabulary of transfers: status machine, legs, escorts, costs.
 
+use crate::text::Line;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -63,13 +64,13 @@ pub struct Leg {
     /// road, sea or air.
     pub mode: TransportMode,
     /// Bus company, shipping line or airline.
-    pub carrier: Option<String>,
+    pub carrier: Option<Line<200>>,
     /// Vessel name or flight number.
-    pub vessel_or_flight: Option<String>,
+    pub vessel_or_flight: Option<Line<100>>,
     /// Where the leg starts.
-    pub from: String,
+    pub from: Line<200>,
     /// Where it ends.
-    pub to: String,
+    pub to: Line<200>,
     /// Planned departure.
     pub planned_departure: DateTime<Utc>,
     /// Planned arrival.
@@ -86,11 +87,11 @@ pub struct Leg {
 #[schema(example = json!({"name": "Yusuf Hidayat", "position": "Pekerja Sosial", "phone": "+6281300000000"}))]
 pub struct Escort {
     /// Name.
-    pub name: String,
+    pub name: Line<200>,
     /// Position.
-    pub position: Option<String>,
+    pub position: Option<Line<200>>,
     /// Telephone.
-    pub phone: Option<String>,
+    pub phone: Option<Line<30>>,
 }
 
 /// An estimated cost of a category, committed against budgets when the transfer is planned.
@@ -100,7 +101,8 @@ pub struct Escort {
 pub struct EstimatedCost {
     /// What it pays for.
     pub category: CostCategory,
-    /// Whole rupiah.
+    /// Whole rupiah, 1 to 10^15.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
     pub amount: i64,
 }
 

@@ -276,3 +276,131 @@ async fn changing_the_password_ends_older_sessions() {
     let fresh = app.sign_in(&user, "a brand new passphrase").await;
     assert_eq!(app.get("/api/v1/me", Some(&fresh)).await.status, 200);
 }
+
+#[actix_web::test]
+async fn a_password_change_ends_tokens_issued_in_the_same_second() {
+    let app = TestApp::spawn().await;
+    let (user, pass) = app
+        .create_user("intan.kalbar", vec![Role::Viewer], None)
+        .await;
+    // Two sessions and the change, well within one second.
+    let first = app.sign_in(&user, &pass).await;
+    let second = app.sign_in(&user, &pass).await;
+    let changed = app
+        .call(
+            actix_web::test::TestRequest::put()
+                .uri("/api/v1/me/password")
+                .insert_header(("Authorization", format!("Bearer {first}")))
+                .set_json(
+                    json!({"current_password": pass, "new_password": "Kapuas river at dawn 2019!"}),
+                ),
+        )
+        .await;
+    assert_eq!(changed.status, 204, "{}", changed.text());
+    for token in [&first, &second] {
+        app.get("/api/v1/me", Some(token)).await.assert_problem(401);
+    }
+    let fresh = app.sign_in(&user, "Kapuas river at dawn 2019!").await;
+    assert_eq!(app.get("/api/v1/me", Some(&fresh)).await.status, 200);
+}
+
+#[actix_web::test]
+async fn a_role_change_and_a_secret_rotation_end_earlier_tokens() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let agency = app
+        .create_agency(
+            "BP3TKI-PONTIANAK",
+            AgencyKind::MigrantProtectionService,
+            Some("61"),
+        )
+        .await;
+    let (user, pass) = app
+        .create_user("joko.bp3tki", vec![Role::Viewer], Some("BP3TKI-PONTIANAK"))
+        .await;
+    let token = app.sign_in(&user, &pass).await;
+    let user_id = app.get("/api/v1/me", Some(&token)).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let changed = app
+        .patch(
+            &format!("/api/v1/agencies/{agency}/users/{user_id}"),
+            &json!({"roles": ["viewer", "case_worker"]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    app.get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+
+    let client = app
+        .post(
+            &format!("/api/v1/agencies/{agency}/clients"),
+            &json!({"name": "push", "roles": ["integration"]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(client.status, 201, "{}", client.text());
+    let client = client.json();
+    let client_token = app
+        .post(
+            "/api/v1/auth/token",
+            &json!({"grant_type": "client_credentials", "client_id": client["client_id"],
+                    "client_secret": client["client_secret"]}),
+            None,
+        )
+        .await
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.get("/api/v1/regions?limit=1", Some(&client_token))
+            .await
+            .status,
+        200
+    );
+    let rotated = app
+        .call(crate::helpers::with_token(
+            actix_web::test::TestRequest::post().uri(&format!(
+                "/api/v1/agencies/{agency}/clients/{}/secret",
+                client["id"].as_str().unwrap()
+            )),
+            Some(&admin),
+        ))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    app.get("/api/v1/regions?limit=1", Some(&client_token))
+        .await
+        .assert_problem(401);
+}
+
+#[actix_web::test]
+async fn a_long_but_trivial_password_is_refused_with_the_rule() {
+    let app = TestApp::spawn().await;
+    let (user, pass) = app
+        .create_user("kiki.kalbar", vec![Role::Viewer], None)
+        .await;
+    let token = app.sign_in(&user, &pass).await;
+    for weak in ["            ", "aaaaaaaaaaaa", "123456789012"] {
+        let problem = app
+            .call(
+                actix_web::test::TestRequest::put()
+                    .uri("/api/v1/me/password")
+                    .insert_header(("Authorization", format!("Bearer {token}")))
+                    .set_json(json!({"current_password": pass, "new_password": weak})),
+            )
+            .await
+            .assert_problem(422);
+        assert_eq!(problem["errors"][0]["field"], "new_password");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("zxcvbn"),
+            "{problem}"
+        );
+    }
+}

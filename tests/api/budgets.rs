@@ -390,6 +390,61 @@ async fn agreement(
     response.json()
 }
 
+#[actix_web::test]
+async fn an_agreement_approved_and_rejected_at_once_is_decided_once() {
+    let app = TestApp::spawn().await;
+    let m = money(&app).await;
+    let province = budget(&app, &m.province, "apbd_province", 500_000_000).await;
+    let regency = budget(&app, &m.singkawang, "apbd_regency", 100_000_000).await;
+    for _ in 0..5 {
+        let proposed =
+            agreement(&app, &m, &province, &regency, json!({"all_costs_bp": 6000})).await;
+        let id = proposed["id"].as_str().unwrap();
+        let approve = format!("/api/v1/cost-sharing-agreements/{id}/approve");
+        let reject = format!("/api/v1/cost-sharing-agreements/{id}/reject");
+        let (approved, rejected) = futures_util::future::join(
+            app.post(&approve, &json!({}), Some(&m.singkawang)),
+            app.post(&reject, &json!({"reason": "no"}), Some(&m.singkawang)),
+        )
+        .await;
+        let mut statuses = [approved.status.as_u16(), rejected.status.as_u16()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "{} / {}",
+            approved.text(),
+            rejected.text()
+        );
+        let stored = app
+            .get(
+                &format!("/api/v1/cost-sharing-agreements/{id}"),
+                Some(&m.singkawang),
+            )
+            .await
+            .json();
+        let winner = if approved.status == 200 {
+            "approved"
+        } else {
+            "rejected"
+        };
+        assert_eq!(stored["status"], winner);
+        if winner == "approved" {
+            // one approved agreement per year: reject it to make room for the next round
+            let response = app
+                .post(&reject, &json!({"reason": "room"}), Some(&m.singkawang))
+                .await;
+            assert_eq!(response.status, 409);
+            diesel_async::RunQueryDsl::execute(
+                diesel::sql_query("UPDATE cost_sharing_agreements SET status = 'rejected'"),
+                &mut app.db().await,
+            )
+            .await
+            .unwrap();
+        }
+    }
+}
+
 async fn preview(app: &TestApp, token: &str, origin: &str, category: &str, amount: i64) -> Value {
     let body = json!({"fiscal_year": 2019, "handling_province": "61", "origin_region": origin, "category": category, "amount": amount});
     let response = app
@@ -411,7 +466,7 @@ async fn an_approved_agreement_splits_in_province_costs_and_the_apbn_pays_the_re
     assert_eq!(no_agreement["missing_agreement"], true);
     assert_eq!(
         no_agreement["charges"],
-        json!([{"budget_id": province["id"], "amount": 1_000_001}])
+        json!([{"budget_id": province["id"], "source": "apbd_province", "amount": 1_000_001}])
     );
 
     let proposed = agreement(&app, &m, &province, &regency, json!({"all_costs_bp": 6000})).await;
@@ -452,14 +507,37 @@ async fn an_approved_agreement_splits_in_province_costs_and_the_apbn_pays_the_re
     assert_eq!(inside["agreement_id"], id);
     assert_eq!(
         inside["charges"],
-        json!([{"budget_id": province["id"], "amount": 600_001}, {"budget_id": regency["id"], "amount": 400_000}])
+        json!([{"budget_id": province["id"], "source": "apbd_province", "amount": 600_001},
+               {"budget_id": regency["id"], "source": "apbd_regency", "amount": 400_000}])
+    );
+    // A regency sees its own budget and its agreement, not the province's budget;
+    // another regency sees no ids at all (they answer 404 to it).
+    let by_singkawang = preview(&app, &m.singkawang, "6172", "transport", 1_000_001).await;
+    assert_eq!(by_singkawang["agreement_id"], id);
+    assert_eq!(
+        by_singkawang["charges"],
+        json!([{"budget_id": null, "source": "apbd_province", "amount": 600_001},
+               {"budget_id": regency["id"], "source": "apbd_regency", "amount": 400_000}])
+    );
+    let by_sambas = preview(&app, &m.sambas, "6172", "transport", 1_000_001).await;
+    assert_eq!(by_sambas["agreement_id"], Value::Null);
+    assert!(
+        by_sambas["charges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["budget_id"].is_null()),
+        "{by_sambas}"
     );
     let outside = preview(&app, &m.province, "35.07", "meals", 750_000).await;
     assert_eq!(outside["funding"], "apbn");
+    // The province may not read the APBN budget: the source, not the id.
     assert_eq!(
         outside["charges"],
-        json!([{"budget_id": apbn["id"], "amount": 750_000}])
+        json!([{"budget_id": null, "source": "apbn", "amount": 750_000}])
     );
+    let by_ministry = preview(&app, &m.ministry, "35.07", "meals", 750_000).await;
+    assert_eq!(by_ministry["charges"][0]["budget_id"], apbn["id"]);
 
     // One approved agreement per pair and year.
     let second = agreement(

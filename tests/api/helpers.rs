@@ -236,6 +236,27 @@ impl TestApp {
         }
     }
 
+    /// Sends a request; an error of the service itself (a panic caught by the
+    /// request envelope) is returned as its response's status and body.
+    pub async fn try_call(&self, request: test::TestRequest) -> Result<TestResponse, String> {
+        match test::try_call_service(&self.service, request.to_request()).await {
+            Ok(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = to_bytes(response.into_body())
+                    .await
+                    .unwrap_or_default()
+                    .to_vec();
+                Ok(TestResponse {
+                    status,
+                    headers,
+                    body,
+                })
+            }
+            Err(error) => Err(format!("service error: {error}")),
+        }
+    }
+
     /// `GET path` with an optional token.
     pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
         self.call(with_token(test::TestRequest::get().uri(path), token))

@@ -729,3 +729,85 @@ async fn planners_adding_the_same_cases_in_opposite_orders_get_one_answer_each()
     let refused = if one.status == 409 { &one } else { &other };
     assert_eq!(refused.json()["errors"].as_array().unwrap().len(), 12);
 }
+
+#[actix_web::test]
+async fn a_transfer_moved_or_handed_over_twice_at_once_moves_once() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let case = push(&app, &w, 60, "61.72").await;
+    make_ready(&app, &w, &case).await;
+    let plan = app
+        .post(
+            "/api/v1/transfers",
+            &json!({"destination_region": "61.72"}),
+            Some(&w.province_worker),
+        )
+        .await
+        .json();
+    let id = plan["id"].as_str().unwrap().to_owned();
+    let joined = app
+        .post(
+            &format!("/api/v1/transfers/{id}/cases"),
+            &json!({"case_ids": [case]}),
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(joined.status, 200, "{}", joined.text());
+
+    // Two departures at once: one moves it, the other finds it departed.
+    let path = format!("/api/v1/transfers/{id}/transitions");
+    let depart = json!({"to": "departed", "reason": "race"});
+    let (one, other) = futures_util::future::join(
+        app.post(&path, &depart, Some(&w.province_worker)),
+        app.post(&path, &depart, Some(&w.province_worker)),
+    )
+    .await;
+    let mut statuses = [one.status.as_u16(), other.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", one.text(), other.text());
+    step(&app, &w.province_worker, &id, "arrived").await;
+
+    let handover = json!({
+        "bast_number": "BAST/002/2019", "handed_over_at": "2019-03-20T06:00:00Z",
+        "received_by": {"name": "Kepala Dinsos Singkawang"},
+        "outcomes": [{"case_id": case, "outcome": "received"}]
+    });
+    let path = format!("/api/v1/transfers/{id}/handover");
+    let (one, other) = futures_util::future::join(
+        app.post(&path, &handover, Some(&w.singkawang)),
+        app.post(&path, &handover, Some(&w.singkawang)),
+    )
+    .await;
+    let mut statuses = [one.status.as_u16(), other.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", one.text(), other.text());
+}
+
+#[actix_web::test]
+async fn a_refusal_by_a_budget_the_planner_may_not_read_does_not_name_it() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // Out of the province: the ministry's APBN budget pays, which the
+    // province may not read (it answers 404 to it).
+    let plan = json!({"destination_region": "35.07", "fiscal_year": 2019,
+                      "estimated_costs": [{"category": "transport", "amount": 200_000_000}]});
+    let problem = app
+        .post("/api/v1/transfers", &plan, Some(&w.province_worker))
+        .await
+        .assert_problem(409);
+    assert_eq!(problem["type"], "/problems/insufficient-funds");
+    assert!(problem.get("budget_id").is_none(), "{problem}");
+    assert!(problem.get("available").is_none(), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("apbn"),
+        "{problem}"
+    );
+    // Inside the province the planner reads the provincial budget: named.
+    let plan = json!({"destination_region": "61.72", "fiscal_year": 2019,
+                      "estimated_costs": [{"category": "transport", "amount": 20_000_000}]});
+    let problem = app
+        .post("/api/v1/transfers", &plan, Some(&w.province_worker))
+        .await
+        .assert_problem(409);
+    assert!(problem["budget_id"].is_string(), "{problem}");
+}
