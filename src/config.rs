@@ -37,6 +37,9 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// HMAC key for access tokens (`PULANG_JWT_SECRET`), if configured.
     pub jwt_secret: Option<String>,
+    /// Retired HMAC keys whose tokens are still accepted until they expire
+    /// (`PULANG_JWT_PREVIOUS_SECRETS`, comma separated).
+    pub jwt_previous_secrets: Vec<String>,
     /// `iss` claim of issued tokens (`PULANG_JWT_ISSUER`).
     pub jwt_issuer: String,
     /// `aud` claim of issued tokens (`PULANG_JWT_AUDIENCE`).
@@ -63,6 +66,29 @@ pub struct Settings {
     pub db_wait: Duration,
     /// Rows per page of a CSV export (`PULANG_EXPORT_PAGE_ROWS`).
     pub export_page_rows: i64,
+}
+
+/// Signing secrets published in this repository (examples, tests): a key
+/// anyone can read forges any token, so they are refused.
+const PUBLISHED_SECRETS: &[&str] = &[
+    "change-me-to-a-random-secret-of-32-or-more-characters",
+    "a-test-secret-of-more-than-thirty-two-characters",
+];
+
+/// A signing secret must be at least 32 bytes and not one published anywhere.
+fn check_signing_secret(variable: &str, secret: &str) -> anyhow::Result<()> {
+    if secret.len() < 32 {
+        bail!(
+            "{variable} must be at least 32 characters long; make one with `openssl rand -base64 48`"
+        );
+    }
+    if PUBLISHED_SECRETS.contains(&secret) || secret.starts_with("change-me") {
+        bail!(
+            "{variable} is an example published in Pulang's repository, with which anyone can forge \
+             tokens; make a random one with `openssl rand -base64 48`"
+        );
+    }
+    Ok(())
 }
 
 impl Settings {
@@ -100,10 +126,19 @@ impl Settings {
             n => Some(n as usize),
         };
         let jwt_secret = get("PULANG_JWT_SECRET");
-        if let Some(secret) = &jwt_secret
-            && secret.len() < 32
-        {
-            bail!("PULANG_JWT_SECRET must be at least 32 characters long");
+        if let Some(secret) = &jwt_secret {
+            check_signing_secret("PULANG_JWT_SECRET", secret)?;
+        }
+        let jwt_previous_secrets: Vec<String> = get("PULANG_JWT_PREVIOUS_SECRETS")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for secret in &jwt_previous_secrets {
+            check_signing_secret("PULANG_JWT_PREVIOUS_SECRETS", secret)?;
         }
         let token_ttl = Duration::from_secs(parse_num("PULANG_TOKEN_TTL_SECONDS", 900)?);
         if token_ttl.is_zero() {
@@ -158,6 +193,7 @@ impl Settings {
             pool_size,
             workers,
             jwt_secret,
+            jwt_previous_secrets,
             jwt_issuer: get("PULANG_JWT_ISSUER").unwrap_or_else(|| "pulang".to_owned()),
             jwt_audience: get("PULANG_JWT_AUDIENCE").unwrap_or_else(|| "pulang-api".to_owned()),
             token_ttl,
@@ -199,6 +235,19 @@ mod tests {
     fn a_short_signing_secret_is_refused() {
         let err = settings(&[("PULANG_JWT_SECRET", "short")]).unwrap_err();
         assert!(err.to_string().contains("PULANG_JWT_SECRET"));
+        for published in PUBLISHED_SECRETS {
+            let err = settings(&[("PULANG_JWT_SECRET", published)]).unwrap_err();
+            assert!(err.to_string().contains("published"), "{err}");
+        }
+        let err = settings(&[(
+            "PULANG_JWT_PREVIOUS_SECRETS",
+            "Zs9v8s7d6f5g4h3j2k1l0qwertyuiopa, change-me-please-with-thirty-two-characters",
+        )])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("PULANG_JWT_PREVIOUS_SECRETS"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -90,7 +90,8 @@ pub fn token_keys(settings: &Settings) -> anyhow::Result<TokenKeys> {
         &settings.jwt_issuer,
         &settings.jwt_audience,
         settings.token_ttl,
-    ))
+    )
+    .with_previous(settings.jwt_previous_secrets.iter().map(|s| s.as_bytes())))
 }
 
 /// `pulang serve`: migrate, then serve until stopped.

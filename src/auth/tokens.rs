@@ -74,11 +74,25 @@ pub enum TokenError {
 /// Clock skew tolerated on `exp`, `nbf` and `iat` (seconds).
 pub const LEEWAY_SECS: i64 = 30;
 
-/// Signs and verifies access tokens with one HMAC key.
+/// The key id (`kid`) of a signing secret: the first 16 hex digits of its
+/// SHA-256, so that the id names the key without revealing it and needs no
+/// configuration of its own.
+pub fn key_id(secret: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(secret);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Signs access tokens with the current HMAC key and verifies them with the
+/// current key or a previous one, chosen by the token's `kid`: a key is
+/// retired by moving it to the previous keys until the tokens it signed have
+/// expired, so that no session ends early.
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
+    kid: String,
     decoding: DecodingKey,
+    previous: Vec<(String, DecodingKey)>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -107,12 +121,33 @@ impl TokenKeys {
         validation.validate_nbf = true;
         Self {
             encoding: EncodingKey::from_secret(secret).expect("a non-empty HMAC secret"),
+            kid: key_id(secret),
             decoding: DecodingKey::from_secret(secret).expect("a non-empty HMAC secret"),
+            previous: Vec::new(),
             validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             ttl,
         }
+    }
+
+    /// Also accepts tokens signed with these previous secrets (by their `kid`).
+    pub fn with_previous<'a>(mut self, secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        for secret in secrets {
+            let kid = key_id(secret);
+            if kid != self.kid {
+                self.previous.push((
+                    kid,
+                    DecodingKey::from_secret(secret).expect("a non-empty HMAC secret"),
+                ));
+            }
+        }
+        self
+    }
+
+    /// The key id new tokens carry.
+    pub fn current_kid(&self) -> &str {
+        &self.kid
     }
 
     /// Lifetime of the tokens these keys issue.
@@ -154,14 +189,29 @@ impl TokenKeys {
             ver: version,
             nbf: None,
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        let token = encode(&header, &claims, &self.encoding)?;
         Ok((token, claims))
     }
 
     /// Verifies a token's signature, algorithm, issuer, audience, expiry,
     /// `nbf` and `iat` (neither may lie in the future, past a small leeway).
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| TokenError::Invalid("malformed token".into()))?;
+        // A token without a `kid` predates key ids: the current key decides.
+        let key = match header.kid.as_deref() {
+            None => &self.decoding,
+            Some(kid) if kid == self.kid => &self.decoding,
+            Some(kid) => self
+                .previous
+                .iter()
+                .find(|(k, _)| k == kid)
+                .map(|(_, key)| key)
+                .ok_or_else(|| TokenError::Invalid("signed with an unknown key (kid)".into()))?,
+        };
+        let claims = decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
@@ -265,6 +315,30 @@ mod tests {
             )
             .unwrap();
         assert!(keys().verify(&token).is_err());
+    }
+
+    #[test]
+    fn a_retired_key_verifies_until_it_is_dropped_and_an_unknown_kid_never() {
+        let old = keys();
+        let (token, _) = old
+            .issue(Uuid::new_v4(), PrincipalKind::User, Uuid::new_v4(), vec![])
+            .unwrap();
+        let rotated = TokenKeys::new(&[9u8; 32], "pulang", "pulang-api", Duration::from_secs(60))
+            .with_previous([[7u8; 32].as_slice()]);
+        assert!(rotated.verify(&token).is_ok(), "signed with a previous key");
+        let (fresh, _) = rotated
+            .issue(Uuid::new_v4(), PrincipalKind::User, Uuid::new_v4(), vec![])
+            .unwrap();
+        assert_eq!(
+            jsonwebtoken::decode_header(&fresh).unwrap().kid.as_deref(),
+            Some(rotated.current_kid())
+        );
+        let dropped = TokenKeys::new(&[9u8; 32], "pulang", "pulang-api", Duration::from_secs(60));
+        assert!(
+            matches!(dropped.verify(&token), Err(TokenError::Invalid(m)) if m.contains("kid")),
+            "a retired key, once dropped, is an unknown kid"
+        );
+        assert!(dropped.verify(&fresh).is_ok());
     }
 
     #[test]

@@ -365,7 +365,7 @@ fn start_up_gives_up_after_its_wait_naming_the_server_but_never_the_password() {
         )
         .env(
             "PULANG_JWT_SECRET",
-            "a-test-secret-of-more-than-thirty-two-characters",
+            format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
         )
         .env("PULANG_DB_WAIT_SECONDS", "2")
         .env("PULANG_BIND", format!("127.0.0.1:{}", free_port()))
@@ -419,7 +419,7 @@ fn start_up_waits_for_a_database_that_comes_later_and_serves() {
         .env("DATABASE_URL", &url)
         .env(
             "PULANG_JWT_SECRET",
-            "a-test-secret-of-more-than-thirty-two-characters",
+            format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
         )
         .env("PULANG_DB_WAIT_SECONDS", "60")
         .env("PULANG_BIND", format!("127.0.0.1:{port}"))

@@ -104,6 +104,8 @@ pub struct TestOptions {
     pub env: Vec<(String, String)>,
     /// Point the pool at a server that does not exist.
     pub unreachable_database: bool,
+    /// The keys that sign and verify tokens; [`test_keys`] when absent.
+    pub token_keys: Option<TokenKeys>,
 }
 
 impl Default for TestOptions {
@@ -114,6 +116,7 @@ impl Default for TestOptions {
                 "https://frontend.example".into(),
             )],
             unreachable_database: false,
+            token_keys: None,
         }
     }
 }
@@ -171,7 +174,8 @@ impl TestApp {
             database_url.clone()
         };
         let pool = pulang::db::build_pool_with(&pool_url, 8, settings.db_limits).unwrap();
-        let state = web::Data::new(AppState::new(pool, test_keys(), settings).unwrap());
+        let keys = options.token_keys.clone().unwrap_or_else(test_keys);
+        let state = web::Data::new(AppState::new(pool, keys, settings).unwrap());
         let reads = state.reads.clone();
         let service = test::init_service(pulang::app::build_app(state)).await;
         Self {

@@ -20,6 +20,7 @@ mod housekeeping;
 mod input_boundary;
 mod local_cluster;
 mod openapi_file;
+mod operations;
 mod privacy;
 mod privacy_tools;
 mod regions;
