@@ -45,6 +45,9 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Largest accepted JSON body in bytes (`PULANG_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
+    /// How far apart two reports of one identity's arrival in one handling
+    /// province may be and still be the same return (`PULANG_SAME_RETURN_WINDOW_DAYS`).
+    pub same_return_window: chrono::Duration,
 }
 
 impl Settings {
@@ -99,6 +102,11 @@ impl Settings {
                     .collect()
             })
             .unwrap_or_default();
+        let window_days = parse_num("PULANG_SAME_RETURN_WINDOW_DAYS", 7)?;
+        if window_days > 366 {
+            bail!("PULANG_SAME_RETURN_WINDOW_DAYS must be at most 366");
+        }
+        let same_return_window = chrono::Duration::days(window_days as i64);
         Ok(Self {
             database,
             data_dir: PathBuf::from(get("PULANG_DATA_DIR").unwrap_or_else(|| ".pulang".to_owned())),
@@ -111,6 +119,7 @@ impl Settings {
             token_ttl,
             cors_origins,
             max_body_bytes: parse_num("PULANG_MAX_BODY_BYTES", 16 * 1024 * 1024)? as usize,
+            same_return_window,
         })
     }
 }
@@ -159,5 +168,17 @@ mod tests {
             s.cors_origins,
             vec!["https://a.example", "https://b.example"]
         );
+    }
+
+    #[test]
+    fn two_reports_are_one_return_within_a_week_unless_configured() {
+        assert_eq!(
+            settings(&[]).unwrap().same_return_window,
+            chrono::Duration::days(7)
+        );
+        let s = settings(&[("PULANG_SAME_RETURN_WINDOW_DAYS", "3")]).unwrap();
+        assert_eq!(s.same_return_window, chrono::Duration::days(3));
+        let err = settings(&[("PULANG_SAME_RETURN_WINDOW_DAYS", "400")]).unwrap_err();
+        assert!(err.to_string().contains("PULANG_SAME_RETURN_WINDOW_DAYS"));
     }
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::batch::{RecordResult, push_one};
 use super::input::CaseInput;
 use super::model::{CaseCategory, EntryPoint, FundingScope};
 use super::queries::{self, CaseCursor, CaseFilter, CaseSort};
@@ -28,7 +29,7 @@ use crate::state::AppState;
 
 /// The response for one case, with its `ETag`.
 pub fn case_response(status: StatusCode, case: CaseView, caller: &Caller) -> HttpResponse {
-    let case = case.shown(caller.sees_personal_data());
+    let case = for_caller(case, caller);
     let mut builder = HttpResponse::build(status);
     builder.insert_header(("ETag", case.etag()));
     if status == StatusCode::CREATED {
@@ -37,11 +38,30 @@ pub fn case_response(status: StatusCode, case: CaseView, caller: &Caller) -> Htt
     builder.json(&case)
 }
 
+/// A case as `caller` sees it: masked unless its role handles the person,
+/// and, for a source reading back a case another source created, without
+/// that source's reference (its own is in `GET /cases/{id}/reports`).
+pub fn for_caller(case: CaseView, caller: &Caller) -> CaseView {
+    let mut case = case.shown(caller.sees_personal_data());
+    if let crate::access::CaseScope::PushedBy(agency) = caller.case_scope()
+        && case.source_agency_id != agency
+    {
+        case.external_reference = None;
+    }
+    case
+}
+
 /// Register a case.
 ///
 /// Records one return of one person. The person is linked by NIK (or, without
 /// a NIK, by passport number) to earlier returns, and the case is then marked
-/// `repeat_return`. The status starts at `registered`; the funding scope
+/// `repeat_return`. With an `external_reference` the record is a report of
+/// your agency, like one record of `POST /api/v1/cases/batch`: when the same
+/// person already has a return in the same handling province arriving within
+/// the same-return window, the record attaches to that case as a new report
+/// and the answer is 200 with that case and the header
+/// `Pulang-Record-Result: linked` (`updated` or `unchanged` for a reference
+/// you sent before); otherwise 201 with the new case. The status starts at `registered`; the funding scope
 /// follows from the origin and the handling province. Send an
 /// `Idempotency-Key` header to make retries safe: a repeat with the same key
 /// and body returns the first answer and creates nothing. A key is
@@ -54,6 +74,8 @@ pub fn case_response(status: StatusCode, case: CaseView, caller: &Caller) -> Htt
     responses(
         (status = 201, description = "The new case", body = CaseView,
          headers(("ETag" = String, description = "The case's version"), ("Location" = String, description = "The case's address"))),
+        (status = 200, description = "The record is a report of a return already recorded: that case", body = CaseView,
+         headers(("ETag" = String, description = "The case's version"), ("Pulang-Record-Result" = String, description = "`linked`, `updated` or `unchanged`"))),
     )
 )]
 #[post("/cases")]
@@ -80,6 +102,7 @@ pub async fn create_case(
         .map_err(ApiError::validation)?;
     write_access::check_handling_province(&caller, &case.handling_province)?;
     let actor = Actor::from(&caller);
+    let window = state.settings.same_return_window;
     let mut conn = state.pool.get().await?;
     let outcome = conn
         .transaction::<_, ApiError, _>(async |conn| {
@@ -89,25 +112,74 @@ pub async fn create_case(
             {
                 return Ok(Err(replay));
             }
-            let view = store::insert_case(conn, &actor, caller.agency_id, &case).await?;
+            let (result, view) = match case.external_reference.clone() {
+                // A record with the source's reference is a report: it may
+                // describe a return already recorded.
+                Some(reference) => {
+                    let (result, id) = push_one(
+                        conn,
+                        &actor,
+                        caller.agency_id,
+                        reference,
+                        case.clone(),
+                        window,
+                    )
+                    .await?;
+                    let view = queries::find(conn, &crate::access::CaseScope::All, id)
+                        .await?
+                        .ok_or_else(not_found)?;
+                    (result, view)
+                }
+                None => {
+                    let view = store::insert_case(conn, &actor, caller.agency_id, &case).await?;
+                    super::duplicates::queue(conn, &[view.id], window).await?;
+                    (RecordResult::Created, view)
+                }
+            };
+            let action = match result {
+                RecordResult::Created => "case.create",
+                _ => "case.report",
+            };
             audit::record(
                 conn,
                 &actor,
-                Entry::change("case.create", "case", view.id, None::<&()>, Some(&view)),
+                Entry::change(action, "case", view.id, None::<&()>, Some(&view)),
             )
             .await?;
+            let status = if result == RecordResult::Created {
+                201
+            } else {
+                200
+            };
             if let Some(key) = &key {
                 let shown = view.clone().shown(caller.sees_personal_data());
                 let body = serde_json::to_value(&shown).map_err(ApiError::internal)?;
                 let location = format!("/api/v1/cases/{}", view.id);
-                idempotency::store(conn, caller.principal_id, key, 201, &body, Some(&location))
-                    .await?;
+                idempotency::store(
+                    conn,
+                    caller.principal_id,
+                    key,
+                    status,
+                    &body,
+                    Some(&location),
+                )
+                .await?;
             }
-            Ok(Ok(view))
+            Ok(Ok((result, view)))
         })
         .await?;
     Ok(match outcome {
-        Ok(view) => case_response(StatusCode::CREATED, view, &caller),
+        Ok((RecordResult::Created, view)) => case_response(StatusCode::CREATED, view, &caller),
+        Ok((result, view)) => {
+            let mut response = case_response(StatusCode::OK, view, &caller);
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(result.as_str()) {
+                response.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static("pulang-record-result"),
+                    value,
+                );
+            }
+            response
+        }
         Err(replay) => {
             let mut builder =
                 HttpResponse::build(StatusCode::from_u16(replay.status).unwrap_or(StatusCode::OK));
@@ -133,12 +205,17 @@ pub async fn create_case(
 ///
 /// The case with its person. The `ETag` header carries its version: send it
 /// back as `If-Match` to update. A case outside the caller's scope answers
-/// 404, exactly like one that does not exist.
+/// 404, exactly like one that does not exist. The id of a case merged into
+/// another (a confirmed possible duplicate) answers 301 with the kept case's
+/// address in `Location`.
 #[utoipa::path(
     tag = "cases",
     operation_id = "get_case",
     params(("id" = Uuid, Path, description = "The case's id")),
-    responses((status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The case's version"))))
+    responses(
+        (status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The case's version"))),
+        (status = 301, description = "The case was merged into another", headers(("Location" = String, description = "The kept case's address"))),
+    )
 )]
 #[get("/cases/{id}")]
 pub async fn get_case(
@@ -147,10 +224,21 @@ pub async fn get_case(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadCases)?;
-    let case = queries::find(&mut *state.pool.get().await?, &caller.case_scope(), *id)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(case_response(StatusCode::OK, case, &caller))
+    let scope = caller.case_scope();
+    let mut conn = state.pool.get().await?;
+    if let Some(case) = queries::find(&mut conn, &scope, *id).await? {
+        return Ok(case_response(StatusCode::OK, case, &caller));
+    }
+    // A case merged into another (a confirmed duplicate) still finds it.
+    let merged_into = queries::merged_into(&mut conn, *id).await?;
+    match merged_into {
+        Some(kept) if queries::find(&mut conn, &scope, kept).await?.is_some() => {
+            Ok(HttpResponse::MovedPermanently()
+                .insert_header(("Location", format!("/api/v1/cases/{kept}")))
+                .finish())
+        }
+        _ => Err(not_found()),
+    }
 }
 
 /// The answer for a case that does not exist or is outside the caller's scope.
@@ -307,9 +395,11 @@ pub async fn list_cases(
     )
     .await?;
     let mut page = Page::from_rows(rows, limit, |c| queries::cursor_after(c, sort));
-    if !caller.sees_personal_data() {
-        page.items = page.items.into_iter().map(CaseView::masked).collect();
-    }
+    page.items = page
+        .items
+        .into_iter()
+        .map(|c| for_caller(c, &caller))
+        .collect();
     if query.with_total == Some(true) {
         page.total = Some(queries::count(&mut conn, &scope, &filter).await?);
     }

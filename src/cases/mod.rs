@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod bulk_sql;
 pub mod countries;
+pub mod duplicates;
 pub mod export;
 pub mod handlers;
 pub mod identity;
@@ -15,6 +16,8 @@ pub mod model;
 pub mod nik;
 pub mod persons;
 pub mod queries;
+pub mod report_handlers;
+pub mod reports;
 pub mod status;
 pub mod store;
 pub mod update;

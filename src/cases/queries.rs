@@ -63,7 +63,15 @@ pub fn scoped<'a>(query: Boxed<'a>, scope: &CaseScope) -> Boxed<'a> {
         CaseScope::All => query,
         CaseScope::HandledInProvince(p) => query.filter(cases::handling_province.eq(p)),
         CaseScope::OriginRegency(r) => query.filter(cases::origin_region.eq(r)),
-        CaseScope::PushedBy(a) => query.filter(cases::source_agency_id.eq(a)),
+        // The cases an agency reported: those it created and those its
+        // reports were attached to (an InitPlan over the reports' index).
+        CaseScope::PushedBy(a) => query.filter(
+            cases::source_agency_id.eq(a).or(sql::<Bool>(
+                "cases.id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.source_agency_id = ",
+            )
+            .bind::<SqlUuid, _>(a)
+            .sql("))")),
+        ),
         CaseScope::Nothing => query.filter(sql::<Bool>("false")),
     }
 }
@@ -80,6 +88,17 @@ pub async fn find(
         .await
         .optional()?;
     Ok(row.map(view))
+}
+
+/// The case that a case merged away (a confirmed duplicate) was merged into.
+pub async fn merged_into(conn: &mut AsyncPgConnection, former: Uuid) -> QueryResult<Option<Uuid>> {
+    use crate::schema::case_aliases;
+    case_aliases::table
+        .filter(case_aliases::former_id.eq(former))
+        .select(case_aliases::case_id)
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// A case the caller may see, locked for an update in the current transaction.
@@ -268,6 +287,8 @@ fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
             .sql(" UNION SELECT c.id FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.nik = ")
             .bind::<Text, _>(compact.clone())
             .sql(" UNION SELECT c.id FROM cases c WHERE c.case_number LIKE ")
+            .bind::<Text, _>(prefix.clone())
+            .sql(" UNION SELECT a.case_id FROM case_aliases a WHERE a.case_number LIKE ")
             .bind::<Text, _>(prefix)
             .sql("))"),
         );

@@ -17,6 +17,7 @@ mod housekeeping;
 mod local_cluster;
 mod openapi_file;
 mod regions;
+mod returns_reports;
 mod schema;
 mod sign_in_throttle;
 mod stats;
