@@ -6,6 +6,8 @@ ALTER TABLE case_history ADD CONSTRAINT case_history_action_check CHECK (action 
     'identity_merged', 'identity_split', 'consent_recorded'));
 DROP TABLE case_aliases;
 DROP TABLE possible_duplicates;
+DROP INDEX persons_keyless_idx;
+DROP INDEX cases_handling_origin_arrival_idx;
 ALTER TABLE cases DROP COLUMN worker_fields;
 -- A case keeps the reference of the report that created it; later reports are lost.
 DROP TABLE case_reports;

@@ -66,6 +66,10 @@ CREATE TABLE possible_duplicates (
 CREATE INDEX possible_duplicates_open_idx ON possible_duplicates (handling_province, created_at, id)
     WHERE status = 'open';
 CREATE INDEX possible_duplicates_duplicate_idx ON possible_duplicates (duplicate_id);
+-- Finding the candidates of a new return: the returns of its regency in the
+-- window, and the identities without NIK or passport.
+CREATE INDEX cases_handling_origin_arrival_idx ON cases (handling_province, origin_region, arrived_at);
+CREATE INDEX persons_keyless_idx ON persons (id) WHERE nik IS NULL AND passport_number IS NULL;
 
 -- The numbers of cases merged into another: a search by the old number, or a
 -- read of the old id, still finds the case.

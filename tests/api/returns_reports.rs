@@ -332,6 +332,11 @@ async fn two_sources_make_one_case_per_return(ministry_first: bool) {
     );
     if ministry_first {
         assert_eq!(seen.json()["external_reference"], Value::Null);
+        let history = app
+            .get(&format!("/api/v1/cases/{siti}/history"), Some(&bp3tki))
+            .await
+            .json();
+        assert!(!history.to_string().contains("KMS/61/0001"), "{history}");
     }
 
     // The uncertain ones wait for a person: Dewi's two cases, and the two Aguses.
@@ -451,6 +456,21 @@ async fn two_sources_make_one_case_per_return(ministry_first: bool) {
         .json();
     assert_eq!(queue["items"], json!([]));
     assert_eq!(case_total(&app, &worker).await, 7, "one case per return");
+    let export = app
+        .call(crate::helpers::with_token(
+            actix_web::test::TestRequest::get()
+                .uri("/api/v1/cases")
+                .insert_header(("Accept", "text/csv")),
+            Some(&worker),
+        ))
+        .await
+        .text();
+    let rows = export.split("\r\n").filter(|l| !l.is_empty()).count();
+    assert_eq!(
+        rows,
+        1 + 7,
+        "the export has a row per return, not per report"
+    );
 
     // Re-pushes from both sources change nothing and write nothing.
     let history_before = count_rows(&app, "case_history").await;
