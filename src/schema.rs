@@ -365,6 +365,7 @@ diesel::table! {
         reported -> Jsonb,
         received_at -> Timestamptz,
         updated_at -> Timestamptz,
+        attached -> Bool,
     }
 }
 

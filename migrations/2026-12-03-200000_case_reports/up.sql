@@ -15,12 +15,17 @@ CREATE TABLE case_reports (
     -- (the shape of a new case in the API).
     reported           jsonb NOT NULL,
     received_at        timestamptz NOT NULL DEFAULT now(),
-    updated_at         timestamptz NOT NULL DEFAULT now()
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    -- False for the report that created its case (the case's source agency
+    -- and reference), true for one attached to a case another report created.
+    attached           boolean NOT NULL DEFAULT false
 );
 CREATE UNIQUE INDEX case_reports_source_reference_key ON case_reports (source_agency_id, external_reference);
 CREATE INDEX case_reports_case_idx ON case_reports (case_id, received_at, id);
--- The PushedBy scope: the cases an agency reported.
-CREATE INDEX case_reports_source_case_idx ON case_reports (source_agency_id, case_id);
+-- The PushedBy scope: the cases an agency created (cases.source_agency_id)
+-- and those its reports were attached to — few, since a source mostly
+-- reports first, so that a source's case list stays one small array.
+CREATE INDEX case_reports_attached_idx ON case_reports (source_agency_id, case_id) WHERE attached;
 
 -- Every existing case's reference becomes its first report, carrying what the
 -- case shows today.

@@ -508,14 +508,21 @@ async fn apply(
     for (record, id) in creates.iter().zip(&created_ids) {
         outcomes[record.index].case_id = Some(*id);
     }
-    let new_reports: Vec<(Uuid, &str, serde_json::Value)> = links
+    let new_reports: Vec<(Uuid, &str, serde_json::Value, bool)> = links
         .iter()
-        .map(|(r, case)| (*case, r.reference.as_str(), reports::reported(&r.case)))
+        .map(|(r, case)| {
+            (
+                *case,
+                r.reference.as_str(),
+                reports::reported(&r.case),
+                true,
+            )
+        })
         .chain(
             creates
                 .iter()
                 .zip(&created_ids)
-                .map(|(r, id)| (*id, r.reference.as_str(), reports::reported(&r.case))),
+                .map(|(r, id)| (*id, r.reference.as_str(), reports::reported(&r.case), false)),
         )
         .collect();
     reports::insert(conn, source, &new_reports).await?;

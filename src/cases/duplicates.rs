@@ -507,7 +507,10 @@ async fn merge(
     .execute(conn)
     .await?;
     diesel::update(case_reports::table.filter(case_reports::case_id.eq(merged.id)))
-        .set(case_reports::case_id.eq(kept.id))
+        .set((
+            case_reports::case_id.eq(kept.id),
+            case_reports::attached.eq(true),
+        ))
         .execute(conn)
         .await?;
     diesel::update(case_history::table.filter(case_history::case_id.eq(merged.id)))

@@ -63,11 +63,12 @@ pub fn scoped<'a>(query: Boxed<'a>, scope: &CaseScope) -> Boxed<'a> {
         CaseScope::All => query,
         CaseScope::HandledInProvince(p) => query.filter(cases::handling_province.eq(p)),
         CaseScope::OriginRegency(r) => query.filter(cases::origin_region.eq(r)),
-        // The cases an agency reported: those it created and those its
-        // reports were attached to (an InitPlan over the reports' index).
+        // The cases an agency reported: those it created, through the
+        // (source_agency_id, …) indexes, and the few its reports were attached
+        // to (an InitPlan over the partial index of attached reports).
         CaseScope::PushedBy(a) => query.filter(
             cases::source_agency_id.eq(a).or(sql::<Bool>(
-                "cases.id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.source_agency_id = ",
+                "cases.id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.attached AND r.source_agency_id = ",
             )
             .bind::<SqlUuid, _>(a)
             .sql("))")),

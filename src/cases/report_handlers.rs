@@ -230,7 +230,10 @@ async fn detach(
         .map_err(ApiError::validation)?;
     let new_case = store::insert_case(conn, actor, report.source_agency_id, &valid).await?;
     diesel::update(case_reports::table.find(report.id))
-        .set(case_reports::case_id.eq(new_case.id))
+        .set((
+            case_reports::case_id.eq(new_case.id),
+            case_reports::attached.eq(false),
+        ))
         .execute(conn)
         .await?;
     let rest: Vec<&StoredReport> = all.iter().filter(|r| r.id != report.id).collect();
@@ -246,6 +249,10 @@ async fn detach(
                 cases::source_agency_id.eq(oldest.source_agency_id),
                 cases::external_reference.eq(&oldest.external_reference),
             ))
+            .execute(conn)
+            .await?;
+        diesel::update(case_reports::table.find(oldest.id))
+            .set(case_reports::attached.eq(false))
             .execute(conn)
             .await?;
         current.source_agency_id = oldest.source_agency_id;

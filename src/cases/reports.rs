@@ -229,11 +229,12 @@ pub async fn of_cases(
         .await
 }
 
-/// Records new reports: `(case, reference, values)` from `source`.
+/// Records new reports: `(case, reference, values, attached)` from
+/// `source`; `attached` when the case was created by another report.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     source: Uuid,
-    rows: &[(Uuid, &str, serde_json::Value)],
+    rows: &[(Uuid, &str, serde_json::Value, bool)],
 ) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());
@@ -242,16 +243,19 @@ pub async fn insert(
     let cases: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
     let refs: Vec<&str> = rows.iter().map(|r| r.1).collect();
     let values: Vec<serde_json::Value> = rows.iter().map(|r| r.2.clone()).collect();
+    let attached: Vec<bool> = rows.iter().map(|r| r.3).collect();
     diesel::sql_query(
-        "INSERT INTO case_reports (id, case_id, source_agency_id, external_reference, reported) \
-         SELECT u.id, u.case_id, $4, u.ref, u.reported \
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $5::jsonb[]) AS u(id, case_id, ref, reported)",
+        "INSERT INTO case_reports (id, case_id, source_agency_id, external_reference, reported, attached) \
+         SELECT u.id, u.case_id, $4, u.ref, u.reported, u.attached \
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $5::jsonb[], $6::bool[]) \
+           AS u(id, case_id, ref, reported, attached)",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<SqlUuid>, _>(&cases)
     .bind::<Array<Text>, _>(&refs)
     .bind::<SqlUuid, _>(source)
     .bind::<Array<Jsonb>, _>(&values)
+    .bind::<Array<diesel::sql_types::Bool>, _>(&attached)
     .execute(conn)
     .await
     .map(drop)

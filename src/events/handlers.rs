@@ -87,7 +87,7 @@ fn visible(caller: &Caller) -> Visible {
             // A source follows the cases it reported, also those its reports were attached to.
             CaseScope::PushedBy(a) => Box::new(
                 ev::source_agency_id.eq(a).assume_not_null().or(sql::<Bool>(
-                    "change_events.entity_id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.source_agency_id = ",
+                    "change_events.entity_id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.attached AND r.source_agency_id = ",
                 )
                 .bind::<diesel::sql_types::Uuid, _>(a)
                 .sql("))")),

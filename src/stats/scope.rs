@@ -76,7 +76,7 @@ impl ReportScope {
             Self::OriginRegency(_) => format!("origin_region = {param}"),
             Self::SourceAgency(_) => format!(
                 "(cases.source_agency_id = {param}::uuid OR cases.id IN \
-                 (SELECT r.case_id FROM case_reports r WHERE r.source_agency_id = {param}::uuid))"
+                 (SELECT r.case_id FROM case_reports r WHERE r.attached AND r.source_agency_id = {param}::uuid))"
             ),
             Self::Nothing => format!("({param}::text IS NULL AND false)"),
         }

@@ -498,6 +498,8 @@ async fn two_sources_make_one_case_per_return(ministry_first: bool) {
         "{events:?}"
     );
     assert_eq!(events.len(), 2, "{events:?}");
+    // BP3TKI follows the case through its report, whoever created it.
+    assert_eq!(events_of(&app, &bp3tki, &siti, 2).await, events);
 
     // The figures are those of one source alone.
     let together = stats(&app, &worker).await;
