@@ -673,3 +673,48 @@ async fn two_sources_pushing_the_same_new_return_at_once_make_one_case() {
     assert_eq!(linked, 3);
     assert_eq!(case_total(&app, &s.k.case_worker).await, 3);
 }
+
+#[actix_web::test]
+async fn a_return_that_has_been_in_a_transfer_is_never_merged_into_another() {
+    let app = TestApp::spawn().await;
+    let s = sources(&app).await;
+    let worker = s.k.case_worker.clone();
+    let pushed = push(&app, &s.k.push_client, bp3tki_records()[4..6].to_vec()).await;
+    let newer = pushed["results"][1]["case_id"].as_str().unwrap().to_owned();
+    // The newer Agus is already on his way home (planned by the province).
+    diesel::sql_query(
+        "WITH t AS (INSERT INTO transfers (reference, fiscal_year, handling_province, planning_agency_id, \
+           destination_region, destination_province) VALUES ('TRF-2019-000001', 2019, '61', $1, '61.71', '61') \
+           RETURNING id) \
+         INSERT INTO transfer_cases (transfer_id, case_id) SELECT id, $2 FROM t",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(s.k.province)
+    .bind::<diesel::sql_types::Uuid, _>(newer.parse::<uuid::Uuid>().unwrap())
+    .execute(&mut app.db().await)
+    .await
+    .unwrap();
+    let queue = app
+        .get("/api/v1/possible-duplicates", Some(&worker))
+        .await
+        .json();
+    let pair = queue["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(queue["items"][0]["duplicate"]["id"], newer.as_str());
+    let refused = app
+        .post(
+            &format!("/api/v1/possible-duplicates/{pair}/confirm"),
+            &json!({"reason": "same man"}),
+            Some(&worker),
+        )
+        .await;
+    let problem = refused.assert_problem(409);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("transfer"),
+        "{problem}"
+    );
+    assert_eq!(case_total(&app, &worker).await, 2);
+    let still = app
+        .get("/api/v1/possible-duplicates", Some(&worker))
+        .await
+        .json();
+    assert_eq!(still["items"][0]["status"], "open");
+}
