@@ -472,7 +472,7 @@ async fn apply(
                 case,
                 worker.get(&id).map(Vec::as_slice).unwrap_or(&[]),
                 origin,
-                reports_of_case <= 1,
+                !new_report && reports_of_case <= 1,
             );
             if latest.insert(id, shown).is_none() {
                 order.push(id);

@@ -132,6 +132,13 @@ pub async fn create_case(
                 }
                 None => {
                     let view = store::insert_case(conn, &actor, caller.agency_id, &case).await?;
+                    // What the case worker recorded wins over any later report.
+                    super::reports::mark_worker_fields(
+                        conn,
+                        view.id,
+                        &super::reports::given_fields(&case),
+                    )
+                    .await?;
                     super::duplicates::queue(conn, &[view.id], window).await?;
                     (RecordResult::Created, view)
                 }

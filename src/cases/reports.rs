@@ -85,6 +85,39 @@ pub const WORKER_FIELDS: &[&str] = &[
     "notes",
 ];
 
+/// The fields a case worker gave when registering a case without a
+/// reference: they count as set by a case worker, so no later report
+/// overrides them (a report may still fill the ones left empty).
+pub fn given_fields(case: &ValidCase) -> Vec<&'static str> {
+    let p = &case.person;
+    let optional = [
+        ("nik", p.nik.is_some()),
+        ("passport_number", p.passport_number.is_some()),
+        ("sex", p.sex.is_some()),
+        ("birth_date", p.birth_date.is_some()),
+        ("birth_place", p.birth_place.is_some()),
+        ("phone", p.phone.is_some()),
+        ("documents", !case.documents.is_empty()),
+        ("origin_address", case.origin_address.is_some()),
+        ("needs", !case.needs.is_empty()),
+        ("shelter", case.shelter.is_some()),
+        ("notes", case.notes.is_some()),
+    ];
+    let always = [
+        "full_name",
+        "category",
+        "trafficking_indicated",
+        "arrived_at",
+        "entry_point",
+        "country_left",
+        "origin_region",
+    ];
+    always
+        .into_iter()
+        .chain(optional.iter().filter(|f| f.1).map(|f| f.0))
+        .collect()
+}
+
 /// What a case shows after `record` (the most recent report) arrived:
 /// fields a case worker set (`worker`) keep the case's value; the arrival,
 /// handling province and identity keys change only when `record` is the

@@ -718,3 +718,36 @@ async fn a_return_that_has_been_in_a_transfer_is_never_merged_into_another() {
         .json();
     assert_eq!(still["items"][0]["status"], "open");
 }
+
+#[actix_web::test]
+async fn a_return_a_case_worker_registered_keeps_what_they_recorded_when_a_source_reports_it() {
+    let app = TestApp::spawn().await;
+    let s = sources(&app).await;
+    let mut registered = bp3tki_records()[0].clone();
+    registered
+        .as_object_mut()
+        .unwrap()
+        .remove("external_reference");
+    let created = app
+        .post("/api/v1/cases", &registered, Some(&s.k.case_worker))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let mut reported = kemensos_records()[0].clone();
+    reported["person"]["phone"] = json!("+6281234567890");
+    let pushed = push(&app, &s.kemensos, vec![reported]).await;
+    assert_eq!(pushed["results"][0]["result"], "linked");
+    assert_eq!(pushed["results"][0]["case_id"], id.as_str());
+    let case = app
+        .get(&format!("/api/v1/cases/{id}"), Some(&s.k.case_worker))
+        .await
+        .json();
+    assert_eq!(
+        case["person"]["full_name"], "Siti Nurhaliza",
+        "as the case worker wrote it"
+    );
+    assert_eq!(
+        case["person"]["phone"], "+6281234567890",
+        "a field they left empty"
+    );
+}
