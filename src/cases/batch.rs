@@ -432,6 +432,12 @@ async fn apply(
             }
         }
     }
+    // Records of this batch describing one new return: the earliest arrival
+    // makes the case, the others become its reports.
+    let (creates, same_batch) = one_case_per_return(creates, window);
+    for (record, _) in &same_batch {
+        outcomes[record.index].result = RecordResult::Linked;
+    }
     if dry_run {
         return Ok(());
     }
@@ -508,8 +514,20 @@ async fn apply(
     for (record, id) in creates.iter().zip(&created_ids) {
         outcomes[record.index].case_id = Some(*id);
     }
+    let mut links_in_batch: Vec<(Valid, Uuid)> = Vec::with_capacity(same_batch.len());
+    for (record, anchor) in same_batch {
+        let id = created_ids[anchor];
+        outcomes[record.index].case_id = Some(id);
+        links_in_batch.push((record, id));
+    }
+    // Reported together with the case's first report: its `created` event covers them.
+    let attached_in_batch: Vec<(Uuid, &str)> = links_in_batch
+        .iter()
+        .map(|(r, case)| (*case, r.reference.as_str()))
+        .collect();
     let new_reports: Vec<(Uuid, &str, serde_json::Value, bool)> = links
         .iter()
+        .chain(&links_in_batch)
         .map(|(r, case)| {
             (
                 *case,
@@ -534,6 +552,7 @@ async fn apply(
         .map(|(r, case)| (*case, r.reference.as_str()))
         .collect();
     reports::record_attached(conn, actor, source, &attached).await?;
+    reports::record_attached(conn, actor, source, &attached_in_batch).await?;
     let rewritten: Vec<Uuid> = updates.iter().map(|u| u.before.id).collect();
     let mut quiet: Vec<Uuid> = links
         .iter()
@@ -545,6 +564,59 @@ async fn apply(
     crate::events::cases_changed(conn, &quiet, "report_attached").await?;
     super::duplicates::queue(conn, &created_ids, window).await?;
     Ok(())
+}
+
+/// Splits the records about to create cases into those that do and, for
+/// records of one identity (NIK, or passport without one) and handling
+/// province arriving within `window` of an earlier one of the batch, the
+/// position (in the returned list) of the record whose case they report.
+fn one_case_per_return(
+    creates: Vec<Valid>,
+    window: chrono::Duration,
+) -> (Vec<Valid>, Vec<(Valid, usize)>) {
+    let mut order: Vec<usize> = (0..creates.len()).collect();
+    let key =
+        |v: &Valid| reports::key_of(&v.case).map(|k| (k, v.case.handling_province.to_string()));
+    order.sort_by_key(|i| {
+        (
+            key(&creates[*i]),
+            creates[*i].case.arrived_at,
+            creates[*i].index,
+        )
+    });
+    // For each record, the record (by position in `creates`) whose case it reports.
+    let mut anchor_of: Vec<Option<usize>> = vec![None; creates.len()];
+    let mut anchor: Option<usize> = None;
+    for i in order {
+        let this = key(&creates[i]);
+        match anchor {
+            Some(a)
+                if this.is_some()
+                    && key(&creates[a]) == this
+                    && creates[i].case.arrived_at - creates[a].case.arrived_at <= window =>
+            {
+                anchor_of[i] = Some(a);
+            }
+            _ => anchor = Some(i),
+        }
+    }
+    let mut position = vec![0; creates.len()];
+    let mut kept = Vec::new();
+    let mut reporting = Vec::new();
+    for (i, record) in creates.into_iter().enumerate() {
+        match anchor_of[i] {
+            None => {
+                position[i] = kept.len();
+                kept.push(record);
+            }
+            Some(a) => reporting.push((record, a)),
+        }
+    }
+    let reporting = reporting
+        .into_iter()
+        .map(|(record, a)| (record, position[a]))
+        .collect();
+    (kept, reporting)
 }
 
 /// Inserts new cases (and their new persons) in a few set-based statements.

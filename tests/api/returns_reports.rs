@@ -751,3 +751,55 @@ async fn a_return_a_case_worker_registered_keeps_what_they_recorded_when_a_sourc
         "a field they left empty"
     );
 }
+
+#[actix_web::test]
+async fn one_return_twice_in_one_batch_makes_one_case_with_two_reports() {
+    let app = TestApp::spawn().await;
+    let s = sources(&app).await;
+    let mut again = kemensos_records()[0].clone();
+    again["external_reference"] = json!("KMS/61/0001-KOREKSI");
+    again["arrived_at"] = json!("2019-03-15T02:00:00Z");
+    let records = vec![
+        kemensos_records()[0].clone(),
+        kemensos_records()[1].clone(),
+        again,
+    ];
+    let dry = app
+        .post(
+            "/api/v1/cases/batch",
+            &json!({"records": records, "dry_run": true}),
+            Some(&s.kemensos),
+        )
+        .await
+        .json();
+    assert_eq!(dry["totals"]["created"], 2);
+    assert_eq!(dry["totals"]["linked"], 1);
+    let pushed = push(&app, &s.kemensos, records.clone()).await;
+    assert_eq!(pushed["totals"]["created"], 2);
+    // The earlier arrival (the correction, last in the file) made the case;
+    // the later record is its report.
+    assert_eq!(pushed["results"][2]["result"], "created");
+    assert_eq!(pushed["results"][0]["result"], "linked");
+    let siti = pushed["results"][2]["case_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        pushed["results"][0]["case_id"].as_str(),
+        Some(siti.as_str())
+    );
+    let case = app
+        .get(&format!("/api/v1/cases/{siti}"), Some(&s.k.case_worker))
+        .await
+        .json();
+    assert_eq!(case["arrived_at"], "2019-03-15T02:00:00Z");
+    assert_eq!(case["repeat_return"], false);
+    let reports = app
+        .get(
+            &format!("/api/v1/cases/{siti}/reports"),
+            Some(&s.k.case_worker),
+        )
+        .await
+        .json();
+    assert_eq!(reports["reports"].as_array().unwrap().len(), 2);
+    assert_eq!(case_total(&app, &s.k.case_worker).await, 2);
+    let repeated = push(&app, &s.kemensos, records).await;
+    assert_eq!(repeated["totals"]["unchanged"], 3);
+}
