@@ -273,7 +273,8 @@ pub struct CaseListQuery {
     pub arrived_from: Option<chrono::NaiveDate>,
     /// Arrived on or before this date.
     pub arrived_to: Option<chrono::NaiveDate>,
-    /// The agency that registered or pushed the case.
+    /// An agency that registered or reported the case: it created it, or one of
+    /// its reports was attached to it.
     pub source_agency_id: Option<Uuid>,
     /// The province handling the case.
     pub handling_province: Option<String>,

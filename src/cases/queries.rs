@@ -63,18 +63,22 @@ pub fn scoped<'a>(query: Boxed<'a>, scope: &CaseScope) -> Boxed<'a> {
         CaseScope::All => query,
         CaseScope::HandledInProvince(p) => query.filter(cases::handling_province.eq(p)),
         CaseScope::OriginRegency(r) => query.filter(cases::origin_region.eq(r)),
-        // The cases an agency reported: those it created, through the
-        // (source_agency_id, …) indexes, and the few its reports were attached
-        // to (an InitPlan over the partial index of attached reports).
-        CaseScope::PushedBy(a) => query.filter(
-            cases::source_agency_id.eq(a).or(sql::<Bool>(
-                "cases.id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.attached AND r.source_agency_id = ",
-            )
-            .bind::<SqlUuid, _>(a)
-            .sql("))")),
-        ),
+        CaseScope::PushedBy(a) => reported_by(query, a),
         CaseScope::Nothing => query.filter(sql::<Bool>("false")),
     }
+}
+
+/// The cases `agency` reported: those it created, through the
+/// (source_agency_id, …) indexes, and the few its reports were attached to
+/// (an InitPlan over the partial index of attached reports).
+fn reported_by(query: Boxed<'_>, agency: Uuid) -> Boxed<'_> {
+    query.filter(
+        cases::source_agency_id.eq(agency).or(sql::<Bool>(
+            "cases.id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.attached AND r.source_agency_id = ",
+        )
+        .bind::<SqlUuid, _>(agency)
+        .sql("))")),
+    )
 }
 
 /// A case the caller may see, with its person.
@@ -198,7 +202,7 @@ pub struct CaseFilter {
     pub arrived_from: Option<NaiveDate>,
     /// Arrived on or before.
     pub arrived_to: Option<NaiveDate>,
-    /// Source agency.
+    /// An agency that reported the case (created it, or sent a report of it).
     pub source_agency_id: Option<Uuid>,
     /// Text: name (spelling-tolerant), NIK, passport or case number.
     pub text: Option<String>,
@@ -247,7 +251,7 @@ fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
         q = q.filter(cases::arrived_at.lt(next));
     }
     if let Some(v) = f.source_agency_id {
-        q = q.filter(cases::source_agency_id.eq(v));
+        q = reported_by(q, v);
     }
     if let Some(v) = &f.handling_province {
         q = q.filter(cases::handling_province.eq(v.clone()));

@@ -161,6 +161,7 @@ fn kemensos_records() -> Vec<Value> {
 struct Sources {
     k: Kalbar,
     kemensos: String,
+    kemensos_agency: uuid::Uuid,
 }
 
 async fn sources(app: &TestApp) -> Sources {
@@ -169,7 +170,11 @@ async fn sources(app: &TestApp) -> Sources {
         .create_agency("KEMENSOS-RSTS-KPO", AgencyKind::Ministry, None)
         .await;
     let kemensos = app.client_token(agency, "kemensos-pusat").await;
-    Sources { k, kemensos }
+    Sources {
+        k,
+        kemensos,
+        kemensos_agency: agency,
+    }
 }
 
 async fn push(app: &TestApp, token: &str, records: Vec<Value>) -> Value {
@@ -456,6 +461,17 @@ async fn two_sources_make_one_case_per_return(ministry_first: bool) {
         .json();
     assert_eq!(queue["items"], json!([]));
     assert_eq!(case_total(&app, &worker).await, 7, "one case per return");
+    // Filtered by source, a case counts for every agency that reported it.
+    for (agency, reported) in [(s.k.bp3tki, 7), (s.kemensos_agency, 4)] {
+        let page = app
+            .get(
+                &format!("/api/v1/cases?with_total=true&source_agency_id={agency}"),
+                Some(&worker),
+            )
+            .await
+            .json();
+        assert_eq!(page["total"], reported);
+    }
     let export = app
         .call(crate::helpers::with_token(
             actix_web::test::TestRequest::get()
