@@ -66,6 +66,9 @@ pub struct Settings {
     pub db_wait: Duration,
     /// Rows per page of a CSV export (`PULANG_EXPORT_PAGE_ROWS`).
     pub export_page_rows: i64,
+    /// How far apart two reports of one identity's arrival in one handling
+    /// province may be and still be the same return (`PULANG_SAME_RETURN_WINDOW_DAYS`).
+    pub same_return_window: chrono::Duration,
 }
 
 /// Signing secrets published in this repository (examples, tests): a key
@@ -186,6 +189,11 @@ impl Settings {
             );
         }
         let export_page_rows = parse_num("PULANG_EXPORT_PAGE_ROWS", 1000)?.clamp(1, 10_000) as i64;
+        let window_days = parse_num("PULANG_SAME_RETURN_WINDOW_DAYS", 7)?;
+        if window_days > 366 {
+            bail!("PULANG_SAME_RETURN_WINDOW_DAYS must be at most 366");
+        }
+        let same_return_window = chrono::Duration::days(window_days as i64);
         Ok(Self {
             database,
             data_dir: PathBuf::from(get("PULANG_DATA_DIR").unwrap_or_else(|| ".pulang".to_owned())),
@@ -206,6 +214,7 @@ impl Settings {
             report_request_timeout,
             db_wait: Duration::from_secs(parse_num("PULANG_DB_WAIT_SECONDS", 60)?),
             export_page_rows,
+            same_return_window,
         })
     }
 }
@@ -283,5 +292,17 @@ mod tests {
             s.cors_origins,
             vec!["https://a.example", "https://b.example"]
         );
+    }
+
+    #[test]
+    fn two_reports_are_one_return_within_a_week_unless_configured() {
+        assert_eq!(
+            settings(&[]).unwrap().same_return_window,
+            chrono::Duration::days(7)
+        );
+        let s = settings(&[("PULANG_SAME_RETURN_WINDOW_DAYS", "3")]).unwrap();
+        assert_eq!(s.same_return_window, chrono::Duration::days(3));
+        let err = settings(&[("PULANG_SAME_RETURN_WINDOW_DAYS", "400")]).unwrap_err();
+        assert!(err.to_string().contains("PULANG_SAME_RETURN_WINDOW_DAYS"));
     }
 }

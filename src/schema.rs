@@ -154,6 +154,8 @@ diesel::joinable!(budget_ledger -> budgets (budget_id));
 diesel::joinable!(transfer_cases -> transfers (transfer_id));
 diesel::joinable!(transfer_cases -> cases (case_id));
 diesel::joinable!(transfer_cost_items -> transfers (transfer_id));
+diesel::joinable!(case_reports -> cases (case_id));
+diesel::joinable!(case_aliases -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -179,6 +181,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_consents,
     read_log,
     access_grants,
+    case_reports,
+    possible_duplicates,
+    case_aliases,
 );
 
 diesel::table! {
@@ -234,6 +239,7 @@ diesel::table! {
         phone -> Nullable<Text>,
         earlier_returns -> Int4,
         consent -> Text,
+        worker_fields -> Array<Text>,
     }
 }
 
@@ -400,5 +406,42 @@ diesel::table! {
         budget_owner_id -> Nullable<Uuid>,
         budget_province -> Nullable<Text>,
         data -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    case_reports (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        source_agency_id -> Uuid,
+        external_reference -> Text,
+        reported -> Jsonb,
+        received_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        attached -> Bool,
+    }
+}
+
+diesel::table! {
+    possible_duplicates (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        duplicate_id -> Uuid,
+        handling_province -> Text,
+        similarity -> Float4,
+        status -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    case_aliases (case_number) {
+        case_number -> Text,
+        former_id -> Uuid,
+        case_id -> Uuid,
+        merged_at -> Timestamptz,
     }
 }

@@ -1,7 +1,9 @@
 //! `POST /api/v1/cases/batch`: bulk push from BP3TKI and Kemensos systems.
 //!
-//! Records are keyed by (source agency, external reference) and upserted:
-//! created, updated, or left unchanged when identical (no write, no history).
+//! Records are reports keyed by (source agency, external reference) and
+//! upserted: created (a new case), linked (a new report of a return already
+//! recorded), updated, or left unchanged when their source sends the same
+//! values again (no write, no history). See `reports.rs` for the rules.
 //! Pushes of one source are serialised by a transaction-level advisory lock,
 //! so overlapping batches, on any number of API instances, still make exactly
 //! one case per key. The writes are set-based (`INSERT … SELECT FROM unnest`),
@@ -20,7 +22,7 @@ use super::input::{CaseInput, ValidCase};
 use super::queries;
 use super::view::CaseView;
 use super::write_access::check_handling_province;
-use super::{bulk_sql, identity};
+use super::{bulk_sql, identity, reports};
 use crate::access::{CaseScope, Operation};
 use crate::audit::{self, Actor};
 use crate::auth::Caller;
@@ -75,10 +77,27 @@ pub enum RecordResult {
     Created,
     /// An existing case was changed.
     Updated,
-    /// Identical to the stored case: nothing written.
+    /// The same values as the source last sent for this reference: nothing written.
     Unchanged,
+    /// A new report of a return already recorded (same identity, same
+    /// handling province, arrival within the window): attached to that case
+    /// (`case_id`) instead of creating one.
+    Linked,
     /// Invalid; see `errors`.
     Rejected,
+}
+
+impl RecordResult {
+    /// The result as written in answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+            Self::Linked => "linked",
+            Self::Rejected => "rejected",
+        }
+    }
 }
 
 /// The outcome of one record.
@@ -106,6 +125,8 @@ pub struct BatchTotals {
     pub updated: usize,
     /// Untouched cases.
     pub unchanged: usize,
+    /// Reports attached to returns already recorded.
+    pub linked: usize,
     /// Invalid records.
     pub rejected: usize,
 }
@@ -132,9 +153,13 @@ struct Valid {
 
 /// Push cases in bulk.
 ///
-/// Upserts up to 5,000 records keyed by (your agency, `external_reference`):
-/// each is created, updated, or left unchanged when identical (no write and no
-/// history entry). Pushing the same batch twice creates nothing the second
+/// Upserts up to 5,000 records, each a report keyed by (your agency,
+/// `external_reference`): a known reference is `updated`, or `unchanged` when
+/// it says what it said last time (no write, no history entry, no event). A
+/// new reference whose person (NIK, or passport without a NIK) has a return
+/// in the same handling province arriving within the same-return window
+/// (7 days unless configured) is `linked`: it becomes a second report of that
+/// case, whose id is given, instead of a new case. Otherwise it is `created`. Pushing the same batch twice creates nothing the second
 /// time; overlapping batches pushed at once still give one case per key.
 /// `mode=atomic` writes all or nothing (any invalid record: 422, with
 /// `results` in the problem); `per_record` writes the valid ones and reports
@@ -182,9 +207,11 @@ pub async fn push_cases(
     let dry_run = request.dry_run;
     conn.transaction::<_, ApiError, _>(async |conn| {
         bulk_sql::lock_source(conn, source).await?;
-        apply(conn, &actor, source, valid, &mut outcomes, dry_run).await?;
-        if !dry_run {
-            let totals = totals(&outcomes);
+        let window = state.settings.same_return_window;
+        apply(conn, &actor, source, valid, &mut outcomes, dry_run, window).await?;
+        let totals = totals(&outcomes);
+        // A push that changes nothing leaves no trace, not even in the audit log.
+        if !dry_run && totals.created + totals.updated + totals.linked > 0 {
             let entry = audit::Entry {
                 action: "case.push",
                 entity_type: "case_batch",
@@ -213,10 +240,43 @@ fn totals(outcomes: &[RecordOutcome]) -> BatchTotals {
             RecordResult::Created => t.created += 1,
             RecordResult::Updated => t.updated += 1,
             RecordResult::Unchanged => t.unchanged += 1,
+            RecordResult::Linked => t.linked += 1,
             RecordResult::Rejected => t.rejected += 1,
         }
     }
     t
+}
+
+/// Applies one record of `source` (with an external reference) like a batch
+/// of one: what happened to it, and its case. The caller's transaction must
+/// not have locked other sources' pushes.
+pub(crate) async fn push_one(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    source: Uuid,
+    reference: String,
+    case: ValidCase,
+    window: chrono::Duration,
+) -> ApiResult<(RecordResult, Uuid)> {
+    bulk_sql::lock_source(conn, source).await?;
+    let mut outcomes = vec![RecordOutcome {
+        index: 0,
+        external_reference: Some(reference.clone()),
+        result: RecordResult::Rejected,
+        case_id: None,
+        errors: Vec::new(),
+    }];
+    let valid = vec![Valid {
+        index: 0,
+        reference,
+        case,
+    }];
+    apply(conn, actor, source, valid, &mut outcomes, false, window).await?;
+    let outcome = outcomes.remove(0);
+    let id = outcome
+        .case_id
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a pushed record got no case")))?;
+    Ok((outcome.result, id))
 }
 
 /// Parses and validates every record; rejected ones are final outcomes.
@@ -286,7 +346,7 @@ fn validate_all(
 }
 
 /// Whether a stored case already says what a record says.
-fn identical(case: &CaseView, new: &ValidCase) -> bool {
+pub(crate) fn identical(case: &CaseView, new: &ValidCase) -> bool {
     let (person, p) = (&case.person, &new.person);
     person.full_name == p.full_name
         && person.nik == p.nik
@@ -309,14 +369,16 @@ fn identical(case: &CaseView, new: &ValidCase) -> bool {
         && case.notes == new.notes
 }
 
-/// Classifies the valid records against what is stored and writes the
-/// changes (unless `dry_run`), filling in their outcomes.
+/// Classifies the valid records against the reports and returns stored, and
+/// writes the changes (unless `dry_run`), filling in their outcomes.
 ///
-/// Records are first compared with the stored cases unlocked, so that a
-/// repeat push of unchanged records writes nothing, not even row locks.
-/// The cases about to change are then locked (in id order) and compared
-/// again, so that an edit a case worker committed in between is neither
-/// recorded as the wrong `before` nor mistaken for a change.
+/// A record whose (source, reference) is known is compared with the values
+/// its source last sent: the same values are `unchanged` and write nothing,
+/// not even row locks. Other records are matched to a stored return of the
+/// same identity (see [`reports::same_returns`]) under a lock on their
+/// identity keys, so that two sources pushing the same new return at once
+/// make one case; a match is `linked`, no match is `created`. The cases whose
+/// shown values change are locked (in id order) and rewritten once each.
 async fn apply(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
@@ -324,74 +386,237 @@ async fn apply(
     valid: Vec<Valid>,
     outcomes: &mut [RecordOutcome],
     dry_run: bool,
+    window: chrono::Duration,
 ) -> ApiResult<()> {
     let references: Vec<&str> = valid.iter().map(|v| v.reference.as_str()).collect();
-    let ids = bulk_sql::cases_by_reference(conn, source, &references).await?;
-    let mut stored: HashMap<String, CaseView> = queries::find_many(conn, &CaseScope::All, &ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.external_reference.clone().unwrap_or_default(), c))
-        .collect();
-
-    let mut creates = Vec::new();
-    let mut changes: Vec<(Valid, CaseView)> = Vec::new();
+    let known = reports::by_reference(conn, source, &references).await?;
+    let mut fresh: Vec<Valid> = Vec::new();
+    let mut changed: Vec<(Valid, Uuid, Uuid)> = Vec::new();
     for record in valid {
         let outcome = &mut outcomes[record.index];
-        match stored.remove(&record.reference) {
-            Some(case) if identical(&case, &record.case) => {
+        match known.get(&record.reference) {
+            Some(report) if report.reported == reports::reported(&record.case) => {
                 outcome.result = RecordResult::Unchanged;
-                outcome.case_id = Some(case.id);
+                outcome.case_id = Some(report.case_id);
             }
-            Some(case) => changes.push((record, case)),
+            Some(report) => {
+                outcome.result = RecordResult::Updated;
+                outcome.case_id = Some(report.case_id);
+                changed.push((record, report.id, report.case_id));
+            }
+            None => fresh.push(record),
+        }
+    }
+    if !dry_run {
+        let keys: Vec<String> = fresh
+            .iter()
+            .filter_map(|v| reports::key_of(&v.case))
+            .collect();
+        reports::lock_keys(conn, &keys).await?;
+    }
+    let fresh_cases: Vec<&ValidCase> = fresh.iter().map(|v| &v.case).collect();
+    let matches = reports::same_returns(conn, &fresh_cases, window).await?;
+    let mut creates: Vec<Valid> = Vec::new();
+    let mut links: Vec<(Valid, Uuid)> = Vec::new();
+    for (record, found) in fresh.into_iter().zip(matches) {
+        let outcome = &mut outcomes[record.index];
+        match found {
+            Some(case) => {
+                outcome.result = RecordResult::Linked;
+                outcome.case_id = Some(case);
+                links.push((record, case));
+            }
             None => {
                 outcome.result = RecordResult::Created;
-                creates.push((record.index, record.case));
+                creates.push(record);
             }
         }
     }
-    if !dry_run && !changes.is_empty() {
-        let ids: Vec<Uuid> = changes.iter().map(|(_, case)| case.id).collect();
-        let mut locked: HashMap<Uuid, CaseView> =
-            queries::find_all_for_update(conn, &CaseScope::All, &ids)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c))
-                .collect();
-        for (_, case) in &mut changes {
-            if let Some(fresh) = locked.remove(&case.id) {
-                *case = fresh;
-            }
-        }
-    }
-    let mut updates = Vec::new();
-    for (record, case) in changes {
-        let outcome = &mut outcomes[record.index];
-        outcome.case_id = Some(case.id);
-        if identical(&case, &record.case) {
-            outcome.result = RecordResult::Unchanged;
-        } else {
-            outcome.result = RecordResult::Updated;
-            updates.push(bulk_sql::Update {
-                before: case,
-                new: record.case,
-            });
-        }
+    // Records of this batch describing one new return: the earliest arrival
+    // makes the case, the others become its reports.
+    let (creates, same_batch) = one_case_per_return(creates, window);
+    for (record, _) in &same_batch {
+        outcomes[record.index].result = RecordResult::Linked;
     }
     if dry_run {
         return Ok(());
     }
+
+    // What the cases described by changed or new reports now show.
+    let touched: Vec<Uuid> = changed
+        .iter()
+        .map(|c| c.2)
+        .chain(links.iter().map(|l| l.1))
+        .collect();
+    let mut updates = Vec::new();
+    if !touched.is_empty() {
+        let locked: HashMap<Uuid, CaseView> =
+            queries::find_all_for_update(conn, &CaseScope::All, &touched)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c))
+                .collect();
+        let worker = reports::worker_fields(conn, &touched).await?;
+        let counts = reports::counts(conn, &touched).await?;
+        // One rewrite per case: the last record of the batch about it is the most recent report.
+        let mut latest: HashMap<Uuid, ValidCase> = HashMap::new();
+        let mut order: Vec<Uuid> = Vec::new();
+        let described = changed
+            .iter()
+            .map(|(r, _, case)| (r, *case, false))
+            .chain(links.iter().map(|(r, case)| (r, *case, true)));
+        for (record, id, new_report) in described {
+            let Some(case) = locked.get(&id) else {
+                continue;
+            };
+            let origin = !new_report
+                && case.source_agency_id == source
+                && case.external_reference.as_deref() == Some(record.reference.as_str());
+            let reports_of_case = counts.get(&id).copied().unwrap_or(0) + i64::from(new_report);
+            let shown = reports::effective(
+                &record.case,
+                case,
+                worker.get(&id).map(Vec::as_slice).unwrap_or(&[]),
+                origin,
+                !new_report && reports_of_case <= 1,
+            );
+            if latest.insert(id, shown).is_none() {
+                order.push(id);
+            }
+        }
+        for id in order {
+            let (Some(case), Some(new)) = (locked.get(&id), latest.remove(&id)) else {
+                continue;
+            };
+            if !identical(case, &new) {
+                updates.push(bulk_sql::Update {
+                    before: case.clone(),
+                    new,
+                });
+            }
+        }
+    }
+    reports::update(
+        conn,
+        &changed
+            .iter()
+            .map(|(r, report, _)| (*report, reports::reported(&r.case)))
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     let created_ids = create_all(
         conn,
         actor,
         source,
-        creates.iter().map(|(_, c)| c).collect(),
+        creates.iter().map(|c| &c.case).collect(),
     )
     .await?;
-    for ((index, _), id) in creates.iter().zip(created_ids) {
-        outcomes[*index].case_id = Some(id);
+    for (record, id) in creates.iter().zip(&created_ids) {
+        outcomes[record.index].case_id = Some(*id);
     }
+    let mut links_in_batch: Vec<(Valid, Uuid)> = Vec::with_capacity(same_batch.len());
+    for (record, anchor) in same_batch {
+        let id = created_ids[anchor];
+        outcomes[record.index].case_id = Some(id);
+        links_in_batch.push((record, id));
+    }
+    // Reported together with the case's first report: its `created` event covers them.
+    let attached_in_batch: Vec<(Uuid, &str)> = links_in_batch
+        .iter()
+        .map(|(r, case)| (*case, r.reference.as_str()))
+        .collect();
+    let new_reports: Vec<(Uuid, &str, serde_json::Value, bool)> = links
+        .iter()
+        .chain(&links_in_batch)
+        .map(|(r, case)| {
+            (
+                *case,
+                r.reference.as_str(),
+                reports::reported(&r.case),
+                true,
+            )
+        })
+        .chain(
+            creates
+                .iter()
+                .zip(&created_ids)
+                .map(|(r, id)| (*id, r.reference.as_str(), reports::reported(&r.case), false)),
+        )
+        .collect();
+    reports::insert(conn, source, &new_reports).await?;
     bulk_sql::update_all(conn, actor, &updates).await?;
+    // A follower hears of each attached case once: with the update when the
+    // case's values changed, else with `report_attached`.
+    let attached: Vec<(Uuid, &str)> = links
+        .iter()
+        .map(|(r, case)| (*case, r.reference.as_str()))
+        .collect();
+    reports::record_attached(conn, actor, source, &attached).await?;
+    reports::record_attached(conn, actor, source, &attached_in_batch).await?;
+    let rewritten: Vec<Uuid> = updates.iter().map(|u| u.before.id).collect();
+    let mut quiet: Vec<Uuid> = links
+        .iter()
+        .map(|l| l.1)
+        .filter(|id| !rewritten.contains(id))
+        .collect();
+    quiet.sort();
+    quiet.dedup();
+    crate::events::cases_changed(conn, &quiet, "report_attached").await?;
+    super::duplicates::queue(conn, &created_ids, window).await?;
     Ok(())
+}
+
+/// Splits the records about to create cases into those that do and, for
+/// records of one identity (NIK, or passport without one) and handling
+/// province arriving within `window` of an earlier one of the batch, the
+/// position (in the returned list) of the record whose case they report.
+fn one_case_per_return(
+    creates: Vec<Valid>,
+    window: chrono::Duration,
+) -> (Vec<Valid>, Vec<(Valid, usize)>) {
+    let mut order: Vec<usize> = (0..creates.len()).collect();
+    let key =
+        |v: &Valid| reports::key_of(&v.case).map(|k| (k, v.case.handling_province.to_string()));
+    order.sort_by_key(|i| {
+        (
+            key(&creates[*i]),
+            creates[*i].case.arrived_at,
+            creates[*i].index,
+        )
+    });
+    // For each record, the record (by position in `creates`) whose case it reports.
+    let mut anchor_of: Vec<Option<usize>> = vec![None; creates.len()];
+    let mut anchor: Option<usize> = None;
+    for i in order {
+        let this = key(&creates[i]);
+        match anchor {
+            Some(a)
+                if this.is_some()
+                    && key(&creates[a]) == this
+                    && creates[i].case.arrived_at - creates[a].case.arrived_at <= window =>
+            {
+                anchor_of[i] = Some(a);
+            }
+            _ => anchor = Some(i),
+        }
+    }
+    let mut position = vec![0; creates.len()];
+    let mut kept = Vec::new();
+    let mut reporting = Vec::new();
+    for (i, record) in creates.into_iter().enumerate() {
+        match anchor_of[i] {
+            None => {
+                position[i] = kept.len();
+                kept.push(record);
+            }
+            Some(a) => reporting.push((record, a)),
+        }
+    }
+    let reporting = reporting
+        .into_iter()
+        .map(|(record, a)| (record, position[a]))
+        .collect();
+    (kept, reporting)
 }
 
 /// Inserts new cases (and their new persons) in a few set-based statements.

@@ -23,33 +23,6 @@ pub async fn lock_source(conn: &mut AsyncPgConnection, source: Uuid) -> QueryRes
         .map(drop)
 }
 
-/// The ids of the cases `source` pushed under these references: one index
-/// lookup per reference. The `LIMIT 1` keeps the lateral subquery from being
-/// flattened into a join, which the planner would otherwise turn into a hash
-/// of every case of the source once it holds more than a few batches (36 ms
-/// against 3 ms per 1,000 references at 50,000 cases; docs/benchmarks.md).
-pub async fn cases_by_reference(
-    conn: &mut AsyncPgConnection,
-    source: Uuid,
-    references: &[&str],
-) -> QueryResult<Vec<Uuid>> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
-    }
-    let rows: Vec<Id> = diesel::sql_query(
-        "SELECT c.id FROM unnest($2::text[]) AS r(reference) \
-         CROSS JOIN LATERAL (SELECT id FROM cases \
-           WHERE source_agency_id = $1 AND external_reference = r.reference LIMIT 1) AS c",
-    )
-    .bind::<SqlUuid, _>(source)
-    .bind::<Array<Text>, _>(references)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
-}
-
 /// The per-column arrays of the returnees as recorded at these returns.
 struct PersonColumns {
     name: Vec<String>,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::batch::{RecordResult, push_one};
 use super::input::CaseInput;
 use super::model::{CaseCategory, EntryPoint, FundingScope};
 use super::queries::{self, CaseCursor, CaseFilter, CaseSort};
@@ -29,7 +30,7 @@ use crate::state::AppState;
 
 /// The response for one case, with its `ETag`.
 pub fn case_response(status: StatusCode, case: CaseView, caller: &Caller) -> HttpResponse {
-    let case = case.shown(caller.sees_personal_data());
+    let case = for_caller(case, caller);
     let mut builder = HttpResponse::build(status);
     builder.insert_header(("ETag", case.etag()));
     if status == StatusCode::CREATED {
@@ -38,11 +39,30 @@ pub fn case_response(status: StatusCode, case: CaseView, caller: &Caller) -> Htt
     builder.json(&case)
 }
 
+/// A case as `caller` sees it: masked unless its role handles the person,
+/// and, for a source reading back a case another source created, without
+/// that source's reference (its own is in `GET /cases/{id}/reports`).
+pub fn for_caller(case: CaseView, caller: &Caller) -> CaseView {
+    let mut case = case.shown(caller.sees_personal_data());
+    if let crate::access::CaseScope::PushedBy(agency) = caller.case_scope()
+        && case.source_agency_id != agency
+    {
+        case.external_reference = None;
+    }
+    case
+}
+
 /// Register a case.
 ///
 /// Records one return of one person. The person is linked by NIK (or, without
 /// a NIK, by passport number) to earlier returns, and the case is then marked
-/// `repeat_return`. The status starts at `registered`; the funding scope
+/// `repeat_return`. With an `external_reference` the record is a report of
+/// your agency, like one record of `POST /api/v1/cases/batch`: when the same
+/// person already has a return in the same handling province arriving within
+/// the same-return window, the record attaches to that case as a new report
+/// and the answer is 200 with that case and the header
+/// `Pulang-Record-Result: linked` (`updated` or `unchanged` for a reference
+/// you sent before); otherwise 201 with the new case. The status starts at `registered`; the funding scope
 /// follows from the origin and the handling province. Send an
 /// `Idempotency-Key` header to make retries safe: a repeat with the same key
 /// and body returns the first answer and creates nothing. A key is
@@ -55,6 +75,8 @@ pub fn case_response(status: StatusCode, case: CaseView, caller: &Caller) -> Htt
     responses(
         (status = 201, description = "The new case", body = CaseView,
          headers(("ETag" = String, description = "The case's version"), ("Location" = String, description = "The case's address"))),
+        (status = 200, description = "The record is a report of a return already recorded: that case", body = CaseView,
+         headers(("ETag" = String, description = "The case's version"), ("Pulang-Record-Result" = String, description = "`linked`, `updated` or `unchanged`"))),
     )
 )]
 #[post("/cases")]
@@ -81,6 +103,7 @@ pub async fn create_case(
         .map_err(ApiError::validation)?;
     write_access::check_handling_province(&caller, &case.handling_province)?;
     let actor = Actor::from(&caller);
+    let window = state.settings.same_return_window;
     let mut conn = state.pool.get().await?;
     let outcome = conn
         .transaction::<_, ApiError, _>(async |conn| {
@@ -90,31 +113,81 @@ pub async fn create_case(
             {
                 return Ok(Err(replay));
             }
-            if case.external_reference.is_some() {
-                // The same lock as a bulk push of this source: a push running at
-                // the same time then sees this case (and updates it) or this
-                // insert sees the push's (409 naming external_reference).
-                super::bulk_sql::lock_source(conn, caller.agency_id).await?;
-            }
-            let view = store::insert_case(conn, &actor, caller.agency_id, &case).await?;
+            let (result, view) = match case.external_reference.clone() {
+                // A record with the source's reference is a report: it may
+                // describe a return already recorded.
+                Some(reference) => {
+                    let (result, id) = push_one(
+                        conn,
+                        &actor,
+                        caller.agency_id,
+                        reference,
+                        case.clone(),
+                        window,
+                    )
+                    .await?;
+                    let view = queries::find(conn, &crate::access::CaseScope::All, id)
+                        .await?
+                        .ok_or_else(not_found)?;
+                    (result, view)
+                }
+                None => {
+                    let view = store::insert_case(conn, &actor, caller.agency_id, &case).await?;
+                    // What the case worker recorded wins over any later report.
+                    super::reports::mark_worker_fields(
+                        conn,
+                        view.id,
+                        &super::reports::given_fields(&case),
+                    )
+                    .await?;
+                    super::duplicates::queue(conn, &[view.id], window).await?;
+                    (RecordResult::Created, view)
+                }
+            };
+            let action = match result {
+                RecordResult::Created => "case.create",
+                _ => "case.report",
+            };
             audit::record(
                 conn,
                 &actor,
-                Entry::change("case.create", "case", view.id, None::<&()>, Some(&view)),
+                Entry::change(action, "case", view.id, None::<&()>, Some(&view)),
             )
             .await?;
+            let status = if result == RecordResult::Created {
+                201
+            } else {
+                200
+            };
             if let Some(key) = &key {
                 let shown = view.clone().shown(caller.sees_personal_data());
                 let body = serde_json::to_value(&shown).map_err(ApiError::internal)?;
                 let location = format!("/api/v1/cases/{}", view.id);
-                idempotency::store(conn, caller.principal_id, key, 201, &body, Some(&location))
-                    .await?;
+                idempotency::store(
+                    conn,
+                    caller.principal_id,
+                    key,
+                    status,
+                    &body,
+                    Some(&location),
+                )
+                .await?;
             }
-            Ok(Ok(view))
+            Ok(Ok((result, view)))
         })
         .await?;
     Ok(match outcome {
-        Ok(view) => case_response(StatusCode::CREATED, view, &caller),
+        Ok((RecordResult::Created, view)) => case_response(StatusCode::CREATED, view, &caller),
+        Ok((result, view)) => {
+            let mut response = case_response(StatusCode::OK, view, &caller);
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(result.as_str()) {
+                response.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static("pulang-record-result"),
+                    value,
+                );
+            }
+            response
+        }
         Err(replay) => {
             let mut builder =
                 HttpResponse::build(StatusCode::from_u16(replay.status).unwrap_or(StatusCode::OK));
@@ -140,12 +213,17 @@ pub async fn create_case(
 ///
 /// The case with its person. The `ETag` header carries its version: send it
 /// back as `If-Match` to update. A case outside the caller's scope answers
-/// 404, exactly like one that does not exist.
+/// 404, exactly like one that does not exist. The id of a case merged into
+/// another (a confirmed possible duplicate) answers 301 with the kept case's
+/// address in `Location`.
 #[utoipa::path(
     tag = "cases",
     operation_id = "get_case",
     params(("id" = Uuid, Path, description = "The case's id")),
-    responses((status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The case's version"))))
+    responses(
+        (status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The case's version"))),
+        (status = 301, description = "The case was merged into another", headers(("Location" = String, description = "The kept case's address"))),
+    )
 )]
 #[get("/cases/{id}")]
 pub async fn get_case(
@@ -154,15 +232,26 @@ pub async fn get_case(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadCases)?;
+    let scope = caller.case_scope();
     let mut conn = state.pool.get().await?;
-    let (case, via_grant) = match queries::find(&mut conn, &caller.case_scope(), *id).await? {
+    let (case, via_grant) = match queries::find(&mut conn, &scope, *id).await? {
         Some(case) => (case, false),
-        None => (
-            super::grants::granted_case(&mut conn, &caller, *id)
-                .await?
-                .ok_or_else(not_found)?,
-            true,
-        ),
+        None => {
+            // A case merged into another (a confirmed duplicate) still finds it.
+            if let Some(kept) = queries::merged_into(&mut conn, *id).await?
+                && queries::find(&mut conn, &scope, kept).await?.is_some()
+            {
+                return Ok(HttpResponse::MovedPermanently()
+                    .insert_header(("Location", format!("/api/v1/cases/{kept}")))
+                    .finish());
+            }
+            (
+                super::grants::granted_case(&mut conn, &caller, *id)
+                    .await?
+                    .ok_or_else(not_found)?,
+                true,
+            )
+        }
     };
     state.reads.record(
         &caller,
@@ -201,7 +290,8 @@ pub struct CaseListQuery {
     pub arrived_from: Option<chrono::NaiveDate>,
     /// Arrived on or before this date.
     pub arrived_to: Option<chrono::NaiveDate>,
-    /// The agency that registered or pushed the case.
+    /// An agency that registered or reported the case: it created it, or one of
+    /// its reports was attached to it.
     pub source_agency_id: Option<Uuid>,
     /// The province handling the case.
     pub handling_province: Option<String>,
@@ -347,9 +437,11 @@ pub async fn list_cases(
             ..Read::default()
         },
     );
-    if !caller.sees_personal_data() {
-        page.items = page.items.into_iter().map(CaseView::masked).collect();
-    }
+    page.items = page
+        .items
+        .into_iter()
+        .map(|c| for_caller(c, &caller))
+        .collect();
     if query.with_total == Some(true) {
         page.total = Some(queries::count(&mut conn, &scope, &filter).await?);
     }

@@ -144,7 +144,11 @@ pub struct HistoryEvent {
     /// `created`, `updated`, `status_changed`, `repeat_return_changed` (recorded by the
     /// system when an earlier return of the same person was recorded late, or
     /// an identity changed), `identity_corrected`, `identity_merged`,
-    /// `identity_split` or `consent_recorded`.
+    /// `identity_split`, `consent_recorded`, `report_attached` (another
+    /// source's report of this return), `report_detached` (a report moved to a
+    /// case of its own, with the reason), `duplicate_merged` (a possible
+    /// duplicate confirmed and merged into this case; `before` is the merged
+    /// case) or `duplicate_dismissed`.
     pub action: String,
     /// For status changes: from.
     pub from_status: Option<String>,
@@ -201,12 +205,36 @@ pub async fn list_case_history(
             ..Default::default()
         },
     );
-    if via_grant || !caller.sees_personal_data() {
-        for event in &mut events {
-            for snapshot in [&mut event.before, &mut event.after].into_iter().flatten() {
+    let whole = !via_grant && caller.sees_personal_data();
+    let source = match caller.case_scope() {
+        crate::access::CaseScope::PushedBy(agency) => Some(agency),
+        _ => None,
+    };
+    for event in &mut events {
+        for snapshot in [&mut event.before, &mut event.after].into_iter().flatten() {
+            if !whole {
                 super::mask::case_json(snapshot);
+            }
+            if let Some(agency) = source {
+                hide_other_sources_reference(snapshot, agency);
             }
         }
     }
     Ok(HttpResponse::Ok().json(events))
+}
+
+/// A source reading a case's history does not learn another source's
+/// reference: snapshots (cases, attached or detached reports) that name
+/// another source agency lose their `external_reference`.
+fn hide_other_sources_reference(snapshot: &mut serde_json::Value, agency: Uuid) {
+    let Some(object) = snapshot.as_object_mut() else {
+        return;
+    };
+    let other = object
+        .get("source_agency_id")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|s| s != agency.to_string());
+    if other && let Some(reference) = object.get_mut("external_reference") {
+        *reference = serde_json::Value::Null;
+    }
 }

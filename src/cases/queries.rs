@@ -63,12 +63,25 @@ pub fn scoped<'a>(query: Boxed<'a>, scope: &CaseScope) -> Boxed<'a> {
         CaseScope::All => query,
         CaseScope::HandledInProvince(p) => query.filter(cases::handling_province.eq(p)),
         CaseScope::OriginRegency(r) => query.filter(cases::origin_region.eq(r)),
-        CaseScope::PushedBy(a) => query.filter(cases::source_agency_id.eq(a)),
+        CaseScope::PushedBy(a) => reported_by(query, a),
         CaseScope::ConsentedInProvince(p) => query
             .filter(cases::handling_province.eq(p))
             .filter(cases::consent.eq(Consent::Given)),
         CaseScope::Nothing => query.filter(sql::<Bool>("false")),
     }
+}
+
+/// The cases `agency` reported: those it created, through the
+/// (source_agency_id, …) indexes, and the few its reports were attached to
+/// (an InitPlan over the partial index of attached reports).
+fn reported_by(query: Boxed<'_>, agency: Uuid) -> Boxed<'_> {
+    query.filter(
+        cases::source_agency_id.eq(agency).or(sql::<Bool>(
+            "cases.id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.attached AND r.source_agency_id = ",
+        )
+        .bind::<SqlUuid, _>(agency)
+        .sql("))")),
+    )
 }
 
 /// A case the caller may see, with its person.
@@ -83,6 +96,17 @@ pub async fn find(
         .await
         .optional()?;
     Ok(row.map(view))
+}
+
+/// The case that a case merged away (a confirmed duplicate) was merged into.
+pub async fn merged_into(conn: &mut AsyncPgConnection, former: Uuid) -> QueryResult<Option<Uuid>> {
+    use crate::schema::case_aliases;
+    case_aliases::table
+        .filter(case_aliases::former_id.eq(former))
+        .select(case_aliases::case_id)
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// A case the caller may see, locked for an update in the current transaction.
@@ -181,7 +205,7 @@ pub struct CaseFilter {
     pub arrived_from: Option<NaiveDate>,
     /// Arrived on or before.
     pub arrived_to: Option<NaiveDate>,
-    /// Source agency.
+    /// An agency that reported the case (created it, or sent a report of it).
     pub source_agency_id: Option<Uuid>,
     /// Text: name (spelling-tolerant), NIK, passport or case number.
     pub text: Option<String>,
@@ -230,7 +254,7 @@ fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
         q = q.filter(cases::arrived_at.lt(next));
     }
     if let Some(v) = f.source_agency_id {
-        q = q.filter(cases::source_agency_id.eq(v));
+        q = reported_by(q, v);
     }
     if let Some(v) = &f.handling_province {
         q = q.filter(cases::handling_province.eq(v.clone()));
@@ -271,6 +295,8 @@ fn filtered<'a>(scope: &CaseScope, f: &CaseFilter) -> Boxed<'a> {
             .sql(" UNION SELECT c.id FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.nik = ")
             .bind::<Text, _>(compact.clone())
             .sql(" UNION SELECT c.id FROM cases c WHERE c.case_number LIKE ")
+            .bind::<Text, _>(prefix.clone())
+            .sql(" UNION SELECT a.case_id FROM case_aliases a WHERE a.case_number LIKE ")
             .bind::<Text, _>(prefix)
             .sql("))"),
         );

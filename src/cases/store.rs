@@ -32,6 +32,12 @@ pub enum HistoryAction {
     IdentitySplit,
     /// The returnee's consent to share their data was recorded.
     ConsentRecorded,
+    /// A report was detached from the case into a case of its own.
+    ReportDetached,
+    /// A possible duplicate was confirmed: another case was merged into this one.
+    DuplicateMerged,
+    /// A possible duplicate was dismissed: the two cases are two returns.
+    DuplicateDismissed,
 }
 
 impl HistoryAction {
@@ -45,6 +51,9 @@ impl HistoryAction {
             Self::IdentityMerged => "identity_merged",
             Self::IdentitySplit => "identity_split",
             Self::ConsentRecorded => "consent_recorded",
+            Self::ReportDetached => "report_detached",
+            Self::DuplicateMerged => "duplicate_merged",
+            Self::DuplicateDismissed => "duplicate_dismissed",
         }
     }
 }

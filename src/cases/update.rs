@@ -161,6 +161,41 @@ fn overlay(mut input: CaseInput, patch: CasePatch) -> CaseInput {
     input
 }
 
+/// The names of the fields a patch sets (as in [`super::reports::WORKER_FIELDS`]).
+fn patched_fields(patch: &CasePatch) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    if let Some(p) = &patch.person {
+        let person = [
+            ("full_name", p.full_name.is_some()),
+            ("nik", p.nik.is_some()),
+            ("passport_number", p.passport_number.is_some()),
+            ("sex", p.sex.is_some()),
+            ("birth_date", p.birth_date.is_some()),
+            ("birth_place", p.birth_place.is_some()),
+            ("phone", p.phone.is_some()),
+        ];
+        fields.extend(person.iter().filter(|f| f.1).map(|f| f.0));
+    }
+    let case = [
+        ("category", patch.category.is_some()),
+        (
+            "trafficking_indicated",
+            patch.trafficking_indicated.is_some(),
+        ),
+        ("arrived_at", patch.arrived_at.is_some()),
+        ("entry_point", patch.entry_point.is_some()),
+        ("country_left", patch.country_left.is_some()),
+        ("documents", patch.documents.is_some()),
+        ("origin_region", patch.origin_region.is_some()),
+        ("origin_address", patch.origin_address.is_some()),
+        ("needs", patch.needs.is_some()),
+        ("shelter", patch.shelter.is_some()),
+        ("notes", patch.notes.is_some()),
+    ];
+    fields.extend(case.iter().filter(|f| f.1).map(|f| f.0));
+    fields
+}
+
 /// Applies a patch to a locked case: validates, writes person and case, and
 /// records the change in the case's history. Returns the case after.
 pub async fn apply_patch(
@@ -183,10 +218,13 @@ pub async fn amend(
     action: HistoryAction,
     reason: Option<&str>,
 ) -> ApiResult<CaseView> {
+    let fields = patched_fields(&patch);
     let valid: ValidCase = overlay(as_input(before), patch)
         .validate(Utc::now(), None)
         .map_err(ApiError::validation)?;
     let after = write_case(conn, before, &valid).await?;
+    // What a case worker sets wins over every report, now and later.
+    super::reports::mark_worker_fields(conn, before.id, &fields).await?;
     record_history(
         conn,
         actor,

@@ -84,7 +84,14 @@ fn visible(caller: &Caller) -> Visible {
                 Box::new(ev::handling_province.eq(p).assume_not_null())
             }
             CaseScope::OriginRegency(r) => Box::new(ev::origin_region.eq(r).assume_not_null()),
-            CaseScope::PushedBy(a) => Box::new(ev::source_agency_id.eq(a).assume_not_null()),
+            // A source follows the cases it reported, also those its reports were attached to.
+            CaseScope::PushedBy(a) => Box::new(
+                ev::source_agency_id.eq(a).assume_not_null().or(sql::<Bool>(
+                    "change_events.entity_id = ANY(ARRAY(SELECT r.case_id FROM case_reports r WHERE r.attached AND r.source_agency_id = ",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(a)
+                .sql("))")),
+            ),
             // Only cases whose returnee consented now: a withdrawn consent hides
             // the case's earlier events too.
             CaseScope::ConsentedInProvince(p) => Box::new(

@@ -56,7 +56,7 @@ pub struct Counts {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "from": "2019-01-01", "to": "2019-10-31", "handling_province": "61",
-    "received": 2480, "returned": 2480, "repeat_returns": 37,
+    "received": 2480, "returned": 2480, "repeat_returns": 37, "possible_duplicates_open": 0,
     "by_origin_scope": [
         {"key": "out_of_province", "received": 1355, "returned": 1355, "percent_of_received": 54.64},
         {"key": "in_province", "received": 1125, "returned": 1125, "percent_of_received": 45.36}],
@@ -78,6 +78,10 @@ pub struct ReturnStats {
     pub returned: i64,
     /// Of those received, returnees who had returned before.
     pub repeat_returns: i64,
+    /// Pairs of returns (the older one arrived in the period) that may be one
+    /// return reported twice, waiting for a case worker to confirm or dismiss
+    /// them (`GET /api/v1/possible-duplicates`). Until then both count in `received`.
+    pub possible_duplicates_open: i64,
     /// `out_of_province` (paid by the APBN) and `in_province` (shared APBD).
     pub by_origin_scope: Vec<Counts>,
     /// `apbn` and `apbd_shared`.
@@ -189,15 +193,32 @@ pub async fn get_return_stats(
         .bind::<Timestamptz, _>(until.and_time(NaiveTime::MIN).and_utc())
         .bind::<Nullable<Text>, _>(province.clone())
         .bind::<Nullable<Text>, _>(scope.value());
+    let (start, end) = (
+        query.from.and_time(NaiveTime::MIN).and_utc(),
+        until.and_time(NaiveTime::MIN).and_utc(),
+    );
+    let condition = scope.condition("$4");
     let mut conn = state.pool.get().await?;
-    let rows: Vec<Row> = conn
+    let (rows, open): (Vec<Row>, i64) = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
             diesel::sql_query(STATS_SETTINGS).execute(conn).await?;
             crate::db::use_report_timeout(conn, &state.settings.db_limits).await?;
-            statement.load(conn).await
+            let rows = statement.load(conn).await?;
+            let open = crate::cases::duplicates::open_count(
+                conn,
+                &condition,
+                scope.value(),
+                start,
+                end,
+                province.clone(),
+            )
+            .await?;
+            Ok((rows, open))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(assemble(query.from, query.to, province, rows)))
+    let mut stats = assemble(query.from, query.to, province, rows);
+    stats.possible_duplicates_open = open;
+    Ok(HttpResponse::Ok().json(stats))
 }
 
 fn assemble(
@@ -256,6 +277,7 @@ fn assemble(
         received,
         returned,
         repeat_returns: repeats,
+        possible_duplicates_open: 0,
         by_origin_scope,
         by_funding_source,
         by_origin_province: take("province"),

@@ -19,7 +19,7 @@ pub enum ReportScope {
     HandlingProvince(String),
     /// Cases whose origin is this regency (its social service).
     OriginRegency(String),
-    /// Cases this agency pushed.
+    /// Cases this agency created or reported (one of their reports is its).
     SourceAgency(Uuid),
     /// None.
     Nothing,
@@ -74,7 +74,10 @@ impl ReportScope {
             Self::All => format!("({param}::text IS NULL)"),
             Self::HandlingProvince(_) => format!("handling_province = {param}"),
             Self::OriginRegency(_) => format!("origin_region = {param}"),
-            Self::SourceAgency(_) => format!("source_agency_id = {param}::uuid"),
+            Self::SourceAgency(_) => format!(
+                "(cases.source_agency_id = {param}::uuid OR cases.id IN \
+                 (SELECT r.case_id FROM case_reports r WHERE r.attached AND r.source_agency_id = {param}::uuid))"
+            ),
             Self::Nothing => format!("({param}::text IS NULL AND false)"),
         }
     }

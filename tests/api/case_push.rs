@@ -25,7 +25,7 @@ async fn the_same_batch_twice_creates_nothing_the_second_time() {
     assert_eq!(first.status, 200, "{}", first.text());
     assert_eq!(
         first.json()["totals"],
-        json!({"created": 20, "updated": 0, "unchanged": 0, "rejected": 0})
+        json!({"created": 20, "updated": 0, "unchanged": 0, "linked": 0, "rejected": 0})
     );
     let second = app
         .post(
@@ -37,7 +37,7 @@ async fn the_same_batch_twice_creates_nothing_the_second_time() {
         .json();
     assert_eq!(
         second["totals"],
-        json!({"created": 0, "updated": 0, "unchanged": 20, "rejected": 0})
+        json!({"created": 0, "updated": 0, "unchanged": 20, "linked": 0, "rejected": 0})
     );
     assert_eq!(
         first.json()["results"][7]["case_id"],
@@ -52,7 +52,7 @@ async fn the_same_batch_twice_creates_nothing_the_second_time() {
         .json();
     assert_eq!(
         third["totals"],
-        json!({"created": 0, "updated": 1, "unchanged": 19, "rejected": 0})
+        json!({"created": 0, "updated": 1, "unchanged": 19, "linked": 0, "rejected": 0})
     );
     assert_eq!(third["results"][3]["result"], "updated");
 
@@ -186,7 +186,7 @@ async fn per_record_mode_applies_the_good_records_and_names_the_bad_fields() {
         .json();
     assert_eq!(
         response["totals"],
-        json!({"created": 1, "updated": 0, "unchanged": 0, "rejected": 4})
+        json!({"created": 1, "updated": 0, "unchanged": 0, "linked": 0, "rejected": 4})
     );
     let results = response["results"].as_array().unwrap();
     assert_eq!(results[1]["errors"][0]["field"], "person.nik");

@@ -206,8 +206,11 @@ async fn implausible_arrival_and_birth_dates_are_refused() {
     assert_eq!(problem["errors"][0]["field"], "person.birth_date");
 }
 
+/// A second record under a reference the source already used is that
+/// source's new report of the same return (issue 21): an upsert answered 200
+/// `updated`, one case, never a 500 from the unique key it once hit.
 #[actix_web::test]
-async fn a_second_case_with_a_used_external_reference_is_a_409_naming_the_key() {
+async fn a_second_case_with_a_used_external_reference_updates_that_report() {
     let app = TestApp::spawn().await;
     let k = app.kalbar().await;
     let first = app
@@ -216,12 +219,16 @@ async fn a_second_case_with_a_used_external_reference_is_a_409_naming_the_key() 
     assert_eq!(first.status, 201, "{}", first.text());
     let mut again = new_case(3, "61.71");
     again["external_reference"] = json!("REF-00001");
-    let problem = app
+    let second = app
         .post("/api/v1/cases", &again, Some(&k.push_client))
-        .await
-        .assert_problem(409);
-    assert_eq!(problem["key"], "external_reference", "{problem}");
-    assert_eq!(problem["errors"][0]["field"], "external_reference");
+        .await;
+    assert_eq!(second.status, 200, "{}", second.text());
+    assert_eq!(
+        second.header("pulang-record-result").as_deref(),
+        Some("updated")
+    );
+    assert_eq!(second.json()["id"], first.json()["id"]);
+    assert_eq!(second.json()["person"]["full_name"], "Returnee Number 3");
 }
 
 #[actix_web::test]
@@ -237,13 +244,22 @@ async fn single_and_batch_writes_of_one_reference_race_to_one_case_and_no_500() 
         )
         .await;
         assert!(
-            single.status == 201 || single.status == 409,
+            single.status == 201 || single.status == 200,
             "{}: {}",
             single.status,
             single.text()
         );
         assert_eq!(pushed.status, 200, "{}", pushed.text());
     }
+    let list = app
+        .get("/api/v1/cases?limit=100", Some(&k.case_worker))
+        .await
+        .json();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        6,
+        "one case per reference"
+    );
 }
 
 #[actix_web::test]

@@ -25,6 +25,7 @@ mod privacy;
 mod privacy_tools;
 mod regions;
 mod retries;
+mod returns_reports;
 mod schema;
 mod sign_in_throttle;
 mod stats;

@@ -327,7 +327,7 @@ async fn a_file_with_three_returns_of_one_nik_pushed_twice_is_unchanged_the_seco
         .await;
     assert_eq!(
         again.json()["totals"],
-        json!({"created": 0, "updated": 0, "unchanged": 3, "rejected": 0})
+        json!({"created": 0, "updated": 0, "unchanged": 3, "linked": 0, "rejected": 0})
     );
     let cases = by_reference(&app, &k.case_worker).await;
     let flags: Vec<(&str, bool, i64)> = cases

@@ -36,7 +36,9 @@ async fn every_figure_is_the_total_of_the_matching_case_list() {
     records[10]["person"].as_object_mut().unwrap().remove("sex");
     records[0]["person"]["nik"] = json!("6171011505900001");
     records[0]["person"].as_object_mut().unwrap().remove("sex");
-    records[0]["arrived_at"] = json!("2019-01-05T00:00:00Z");
+    // More than the same-return window (7 days) before the other arrival
+    // (2019-01-11): a second return, not a second report of one.
+    records[0]["arrived_at"] = json!("2019-01-02T00:00:00Z");
     // One arrival outside the period.
     records[11]["arrived_at"] = json!("2018-12-31T23:00:00Z");
     let pushed = app
