@@ -52,6 +52,7 @@ pub fn build_app(
         .wrap(from_fn(request_deadline))
         .wrap(cors)
         .wrap(from_fn(request_envelope))
+        .wrap(from_fn(crate::metrics::track))
         .wrap(from_fn(head_as_get))
 }
 

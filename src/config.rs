@@ -56,6 +56,11 @@ pub struct Settings {
     /// Folder the private cluster archives its WAL to, for point-in-time recovery
     /// (`PULANG_WAL_ARCHIVE_DIR`; off when unset).
     pub wal_archive_dir: Option<PathBuf>,
+    /// Address of the metrics listener (`PULANG_METRICS_BIND`; off when unset).
+    pub metrics_bind: Option<SocketAddr>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`PULANG_TRUSTED_PROXIES`, comma-separated addresses; none by default).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Statement, lock, idle-in-transaction and pool-wait limits of the pool.
     pub db_limits: DbLimits,
     /// Longest time to the response head of an ordinary request (`PULANG_REQUEST_TIMEOUT_MS`).
@@ -147,6 +152,27 @@ impl Settings {
         if token_ttl.is_zero() {
             bail!("PULANG_TOKEN_TTL_SECONDS must be at least 1");
         }
+        let metrics_bind = get("PULANG_METRICS_BIND")
+            .map(|v| {
+                v.parse::<SocketAddr>().with_context(|| {
+                    format!("PULANG_METRICS_BIND must be an address like 127.0.0.1:9464, got {v:?}")
+                })
+            })
+            .transpose()?;
+        let trusted_proxies = get("PULANG_TRUSTED_PROXIES")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| {
+                        a.parse::<std::net::IpAddr>().with_context(|| {
+                            format!("PULANG_TRUSTED_PROXIES must list IP addresses, got {a:?}")
+                        })
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
         let break_glass_ttl =
             Duration::from_secs(60 * parse_num("PULANG_BREAK_GLASS_MINUTES", 240)?);
         if break_glass_ttl.is_zero() || break_glass_ttl > Duration::from_secs(24 * 3600) {
@@ -209,6 +235,8 @@ impl Settings {
             max_body_bytes: parse_num("PULANG_MAX_BODY_BYTES", 16 * 1024 * 1024)? as usize,
             break_glass_ttl,
             wal_archive_dir: get("PULANG_WAL_ARCHIVE_DIR").map(PathBuf::from),
+            metrics_bind,
+            trusted_proxies,
             db_limits,
             request_timeout,
             report_request_timeout,

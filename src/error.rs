@@ -214,6 +214,10 @@ impl ApiError {
 
     /// 503 for a database outage, with its `reason` and `Retry-After`.
     pub fn outage(outage: crate::db::Outage, cause: impl Into<anyhow::Error>) -> Self {
+        crate::metrics::db_error(outage.reason());
+        if outage == crate::db::Outage::Busy {
+            crate::metrics::pool_timeout();
+        }
         let mut error = Self::new(StatusCode::SERVICE_UNAVAILABLE, outage.detail())
             .with_retry_after(outage.retry_after())
             .with_extension("reason", outage.reason().into());
@@ -424,6 +428,7 @@ impl From<diesel::result::Error> for ApiError {
             return Self::outage(outage, error);
         }
         if is_retryable(&error) {
+            crate::metrics::db_error("contention");
             let mut contention = Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the request collided with another; retry it",
@@ -440,6 +445,15 @@ impl From<diesel::result::Error> for ApiError {
             };
         };
         let info = info.as_ref();
+        crate::metrics::db_error(match kind {
+            DatabaseErrorKind::UniqueViolation
+            | DatabaseErrorKind::ForeignKeyViolation
+            | DatabaseErrorKind::CheckViolation
+            | DatabaseErrorKind::NotNullViolation
+            | DatabaseErrorKind::ExclusionViolation
+            | DatabaseErrorKind::RestrictViolation => "constraint",
+            _ => "other",
+        });
         match kind {
             DatabaseErrorKind::ClosedConnection => Self::unavailable(error),
             DatabaseErrorKind::UniqueViolation => {

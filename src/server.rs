@@ -122,8 +122,30 @@ async fn serve_on(
     let sweeper = crate::housekeeping::spawn(pool.clone());
     let bind = settings.bind;
     let workers = settings.workers;
+    let metrics_bind = settings.metrics_bind;
     let state = web::Data::new(AppState::new(pool, tokens, settings)?);
     let reads = state.reads.clone();
+    // Metrics on a listener of their own, never on the API's address.
+    let metrics = match metrics_bind {
+        None => None,
+        Some(addr) => {
+            let state = state.clone();
+            let server = HttpServer::new(move || {
+                actix_web::App::new()
+                    .app_data(state.clone())
+                    .configure(crate::metrics::routes)
+            })
+            .workers(1)
+            .disable_signals()
+            .bind(addr)
+            .with_context(|| format!("cannot listen for metrics on {addr}"))?
+            .run();
+            println!("  Metrics:      http://{addr}/metrics");
+            let handle = server.handle();
+            tokio::spawn(server);
+            Some(handle)
+        }
+    };
     let mut server = HttpServer::new(move || build_app(state.clone()))
         .bind(bind)
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -147,6 +169,9 @@ async fn serve_on(
     println!("Press Ctrl-C to stop.");
     let run = server.run().await;
     sweeper.abort();
+    if let Some(metrics) = metrics {
+        metrics.stop(true).await;
+    }
     // The reads recorded in the last second, before the pool goes.
     reads.flush().await;
     run.context("the HTTP server failed")?;

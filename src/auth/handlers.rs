@@ -147,9 +147,8 @@ pub async fn create_token(
 ) -> ApiResult<HttpResponse> {
     let grant = body.grant_type;
     let (name, presented) = body.0.credentials()?;
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+    let address = crate::http::client::client_addr(&req, &state.settings.trusted_proxies)
+        .map(|a| a.to_string())
         .unwrap_or_else(|| "unknown".into());
     let grant_name = match grant {
         GrantType::Password => "password",

@@ -117,7 +117,10 @@ impl FromRequest for Caller {
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-        let client_addr = req.peer_addr().map(|a| a.ip().to_string());
+        let client_addr = state.as_ref().and_then(|s| {
+            crate::http::client::client_addr(req, &s.settings.trusted_proxies)
+                .map(|a| a.to_string())
+        });
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;

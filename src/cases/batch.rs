@@ -225,10 +225,22 @@ pub async fn push_cases(
         Ok(())
     })
     .await?;
+    let totals = totals(&outcomes);
+    if !dry_run {
+        for (result, count) in [
+            ("created", totals.created),
+            ("updated", totals.updated),
+            ("unchanged", totals.unchanged),
+            ("linked", totals.linked),
+            ("rejected", totals.rejected),
+        ] {
+            crate::metrics::bulk_records(result, count);
+        }
+    }
     Ok(HttpResponse::Ok().json(BatchResponse {
         dry_run,
         mode: request.mode,
-        totals: totals(&outcomes),
+        totals,
         results: outcomes,
     }))
 }

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every resource: extractors, middleware and the fallback route.
 
+pub mod client;
 pub mod csv;
 pub mod deadline;
 pub mod etag;

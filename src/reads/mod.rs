@@ -182,7 +182,10 @@ async fn write(pool: &DbPool, buffer: &mut Vec<ReadRecord>) {
         return;
     }
     match insert(pool, buffer).await {
-        Ok(()) => buffer.clear(),
+        Ok(()) => {
+            crate::metrics::reads_recorded(buffer.len());
+            buffer.clear()
+        }
         Err(e) => {
             log::warn!(
                 "read log: {} records not written yet, will retry: {e}",
