@@ -58,8 +58,7 @@ pub struct ConsentRequest {
     /// When the returnee decided; now when absent. Not in the future.
     pub decided_at: Option<DateTime<Utc>>,
     /// How consent was asked and recorded (at most 2,000 characters).
-    #[schema(max_length = 2000)]
-    pub note: Option<String>,
+    pub note: Option<crate::text::Prose<2000>>,
 }
 
 /// Record the returnee's consent.
@@ -90,16 +89,10 @@ pub async fn record_case_consent(
     let request = body.0;
     let now = Utc::now();
     let decided_at = request.decided_at.unwrap_or(now);
-    let note = request
-        .note
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
+    let note = request.note.and_then(crate::text::Text::non_empty);
     let mut errors = Vec::new();
     if decided_at > now + chrono::Duration::minutes(5) {
         errors.push(FieldError::new("decided_at", "is in the future"));
-    }
-    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        errors.push(FieldError::new("note", "must be at most 2000 characters"));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));

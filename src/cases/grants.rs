@@ -38,8 +38,7 @@ use crate::state::AppState;
 pub struct GrantRequest {
     /// Why the earlier returns are needed (1 to 1,000 characters); shown to the
     /// owning agencies' administrators.
-    #[schema(min_length = 1, max_length = 1000)]
-    pub reason: String,
+    pub reason: crate::text::Line<1000>,
 }
 
 /// A break-the-glass grant.
@@ -105,13 +104,11 @@ pub async fn grant_earlier_returns_access(
             "only people break the glass, not machine clients",
         ));
     }
-    let reason = body.0.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(ApiError::invalid_field(
-            "reason",
-            "must be 1 to 1000 characters",
-        ));
-    }
+    let reason = body
+        .0
+        .reason
+        .non_empty()
+        .ok_or_else(|| ApiError::invalid_field("reason", "must not be empty"))?;
     let ttl =
         chrono::Duration::from_std(state.settings.break_glass_ttl).map_err(ApiError::internal)?;
     let scope = caller.case_scope();

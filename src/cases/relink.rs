@@ -34,19 +34,13 @@ use crate::http::extract::Json;
 use crate::schema::{cases, persons};
 use crate::state::AppState;
 
-/// The reason every identity change needs: trimmed, 1 to 1,000 characters.
-fn reason_of(reason: &str) -> ApiResult<String> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(ApiError::invalid_field("reason", "must not be empty"));
-    }
-    if reason.chars().count() > 1000 {
-        return Err(ApiError::invalid_field(
-            "reason",
-            "must be at most 1000 characters",
-        ));
-    }
-    Ok(reason.to_owned())
+/// The reason every identity change needs: one line of text (the shared
+/// text rule: trimmed, no control characters, at most 1,000 characters),
+/// not empty.
+fn reason_of(reason: crate::text::Line<1000>) -> ApiResult<String> {
+    reason
+        .non_empty()
+        .ok_or_else(|| ApiError::invalid_field("reason", "must not be empty"))
 }
 
 /// A corrected identity key for a case.
@@ -63,8 +57,7 @@ pub struct IdentityCorrection {
     #[schema(value_type = Option<String>)]
     pub passport_number: Option<Option<String>>,
     /// Why (kept in the case's history; 1 to 1,000 characters).
-    #[schema(min_length = 1, max_length = 1000)]
-    pub reason: String,
+    pub reason: crate::text::Line<1000>,
 }
 
 /// Correct a case's identity.
@@ -92,7 +85,7 @@ pub async fn correct_case_identity(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::WriteCases)?;
     let request = body.0;
-    let reason = reason_of(&request.reason)?;
+    let reason = reason_of(request.reason)?;
     if request.nik.is_none() && request.passport_number.is_none() {
         return Err(ApiError::invalid_field(
             "nik",
@@ -151,8 +144,7 @@ pub struct MergeRequest {
     /// The identity found to be the same person.
     pub other_person_id: Uuid,
     /// Why they are the same person (kept in the history of every case that moves).
-    #[schema(min_length = 1, max_length = 1000)]
-    pub reason: String,
+    pub reason: crate::text::Line<1000>,
 }
 
 /// What a merge did.
@@ -190,7 +182,7 @@ pub async fn merge_persons(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::WriteCases)?;
     let request = body.0;
-    let reason = reason_of(&request.reason)?;
+    let reason = reason_of(request.reason)?;
     if request.other_person_id == *id {
         return Err(ApiError::invalid_field(
             "other_person_id",
@@ -338,8 +330,7 @@ async fn merge(
 #[schema(example = json!({"reason": "Linked by a shared passport number, but a different person: confirmed by photo"}))]
 pub struct SplitRequest {
     /// Why (kept in the case's history; 1 to 1,000 characters).
-    #[schema(min_length = 1, max_length = 1000)]
-    pub reason: String,
+    pub reason: crate::text::Line<1000>,
 }
 
 /// Split a wrongly linked return into an identity of its own.
@@ -365,7 +356,7 @@ pub async fn split_case_identity(
     body: Json<SplitRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::WriteCases)?;
-    let reason = reason_of(&body.0.reason)?;
+    let reason = reason_of(body.0.reason)?;
     let scope = caller.case_scope();
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
