@@ -85,6 +85,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::cases::persons::get_person)
                 .service(crate::budgets::summary::summarise_budgets)
                 .service(crate::budgets::summary::preview_cost_split)
+                .service(crate::budgets::reconciliation::reconcile_budgets)
                 .service(crate::budgets::handlers::list_budgets)
                 .service(crate::budgets::handlers::create_budget)
                 .service(crate::budgets::handlers::get_budget)
@@ -105,6 +106,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::transfers::lifecycle::transition_transfer)
                 .service(crate::transfers::lifecycle::hand_over_transfer)
                 .service(crate::transfers::lifecycle::create_transfer_cost)
+                .service(crate::transfers::corrections::cancel_transfer_cost)
+                .service(crate::transfers::corrections::create_cost_dispute)
+                .service(crate::transfers::corrections::resolve_cost_dispute)
+                .service(crate::transfers::corrections::list_cost_disputes)
                 .service(crate::stats::returns::get_return_stats)
                 .service(crate::stats::costs::get_cost_stats)
                 .service(crate::events::handlers::list_events),

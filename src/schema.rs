@@ -152,6 +152,7 @@ diesel::joinable!(budget_ledger -> budgets (budget_id));
 diesel::joinable!(transfer_cases -> transfers (transfer_id));
 diesel::joinable!(transfer_cases -> cases (case_id));
 diesel::joinable!(transfer_cost_items -> transfers (transfer_id));
+diesel::joinable!(cost_disputes -> transfer_cost_items (cost_item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -173,6 +174,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     transfer_cases,
     transfer_cost_items,
+    cost_disputes,
     change_events,
     case_consents,
     read_log,
@@ -352,6 +354,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -377,6 +380,26 @@ diesel::table! {
         description -> Nullable<Text>,
         recorded_by -> Nullable<Uuid>,
         recorded_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+        cancelled_reason -> Nullable<Text>,
+        late_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    cost_disputes (id) {
+        id -> Uuid,
+        transfer_id -> Uuid,
+        cost_item_id -> Uuid,
+        budget_id -> Uuid,
+        raised_by_agency -> Uuid,
+        raised_by -> Nullable<Uuid>,
+        reason -> Text,
+        status -> Text,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 

@@ -554,6 +554,18 @@ async fn reversal(
             "a reversal cannot itself be reversed",
         ));
     }
+    if let Some(transfer) = original.transfer_id {
+        // Commitments, releases and realisations of a transfer move only with
+        // the transfer (its plan, cost items, handover or cancellation), so
+        // that its cost items, its ledger entries on every paying budget and
+        // the agreed split always agree (issue 23).
+        return Err(ApiError::conflict(format!(
+            "entry {original_id} belongs to transfer {transfer}: it changes only through the \
+             transfer (cancel the cost item, raise a dispute about a share, or change the plan)"
+        ))
+        .with_kind("transfer-entry", "Entry belongs to a transfer")
+        .with_extension("transfer_id", serde_json::json!(transfer)));
+    }
     let already: bool = diesel::select(diesel::dsl::exists(
         budget_ledger::table.filter(budget_ledger::reverses_id.eq(original_id)),
     ))

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod model;
 pub mod payers;
 pub mod queries;
+pub mod reconciliation;
 pub mod split;
 pub mod summary;
 

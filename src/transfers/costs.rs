@@ -48,6 +48,13 @@ fn split(
 }
 
 /// Locks every budget in `ids` (in id order) and returns their rows.
+pub async fn lock_budgets(
+    conn: &mut AsyncPgConnection,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<BTreeMap<Uuid, crate::budgets::model::BudgetRow>> {
+    lock_all(conn, ids).await
+}
+
 async fn lock_all(
     conn: &mut AsyncPgConnection,
     ids: impl IntoIterator<Item = Uuid>,

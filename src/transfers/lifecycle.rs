@@ -102,8 +102,10 @@ async fn set_transfer_status(
     id: Uuid,
     to: TransferStatus,
 ) -> QueryResult<TransferRow> {
+    let closed = matches!(to, TransferStatus::Cancelled | TransferStatus::HandedOver);
     diesel::update(transfers::table.find(id))
         .set((
+            transfers::closed_at.eq(closed.then(Utc::now)),
             transfers::status.eq(to),
             transfers::version.eq(transfers::version + 1),
             transfers::updated_at.eq(Utc::now()),
@@ -359,6 +361,7 @@ pub async fn hand_over_transfer(
             let row: TransferRow = diesel::update(transfers::table.find(transfer.id))
                 .set((
                     transfers::status.eq(TransferStatus::HandedOver),
+                    transfers::closed_at.eq(Utc::now()),
                     transfers::bast_number.eq(request.bast_number.trim()),
                     transfers::handed_over_at.eq(request.handed_over_at),
                     transfers::received_by_name.eq(request.received_by.name.trim()),
@@ -392,6 +395,52 @@ pub struct NewCostItem {
     pub receipt_number: Option<String>,
     /// Description.
     pub description: Option<String>,
+    /// Why the cost comes after the transfer was handed over or cancelled
+    /// (required then, and accepted for 30 days after closing).
+    pub late_reason: Option<String>,
+}
+
+/// How many days after a transfer is handed over or cancelled its late costs
+/// (a receipt that arrives after the BAST, a ticket already paid for a
+/// cancelled trip) may still be recorded, each with a reason. After that the
+/// transfer's money is closed and a cost is refused: the budget's finance
+/// officer records it by hand, outside the transfer.
+pub const LATE_COST_DAYS: i64 = 30;
+
+/// Whether a cost may still be recorded on `transfer` at `now`: always while
+/// it runs; after it closed, with a reason and within [`LATE_COST_DAYS`].
+pub fn late_cost_rule(
+    transfer: &TransferRow,
+    late_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<String>> {
+    if !matches!(
+        transfer.status,
+        TransferStatus::HandedOver | TransferStatus::Cancelled
+    ) {
+        return Ok(None);
+    }
+    let closed_at = transfer.closed_at.unwrap_or(transfer.updated_at);
+    if now - closed_at > chrono::Duration::days(LATE_COST_DAYS) {
+        return Err(ApiError::conflict(format!(
+            "transfer {} was {} on {}; costs are accepted for {LATE_COST_DAYS} days after that",
+            transfer.reference,
+            transfer.status,
+            closed_at.date_naive()
+        ))
+        .with_kind("transfer-costs-closed", "Transfer's costs are closed")
+        .with_extension("closed_at", serde_json::json!(closed_at)));
+    }
+    match late_reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => Ok(Some(reason.to_owned())),
+        None => Err(ApiError::invalid_field(
+            "late_reason",
+            format!(
+                "is required: the transfer is {}, so the cost comes late",
+                transfer.status
+            ),
+        )),
+    }
 }
 
 /// Record an actual cost.
@@ -399,7 +448,9 @@ pub struct NewCostItem {
 /// Charges the cost to the budgets the split rule names, as realisations with
 /// the transfer and cost item as reference, consuming what was committed for
 /// the transfer on each budget first. A budget that cannot cover it refuses
-/// (409 with the shortfall). Send an `Idempotency-Key` header so that a retry
+/// (409 with the shortfall). After the transfer is handed over or cancelled,
+/// a cost needs a `late_reason` and is accepted for 30 days after closing,
+/// then refused (409 `transfer-costs-closed`). Send an `Idempotency-Key` header so that a retry
 /// after a 503 or a lost answer charges nothing twice.
 #[utoipa::path(
     tag = "transfers",
@@ -447,6 +498,7 @@ pub async fn create_transfer_cost(
                     let transfer = queries::find_for_update(conn, &scope, *id)
                         .await?
                         .ok_or_else(not_found)?;
+                    let late = late_cost_rule(&transfer, item.late_reason.as_deref(), Utc::now())?;
                     let saved: CostItem = diesel::insert_into(transfer_cost_items::table)
                         .values((
                             transfer_cost_items::transfer_id.eq(transfer.id),
@@ -457,6 +509,7 @@ pub async fn create_transfer_cost(
                             transfer_cost_items::description
                                 .eq(item.description.as_deref().map(str::trim)),
                             transfer_cost_items::recorded_by.eq(caller.principal_id),
+                            transfer_cost_items::late_reason.eq(late.as_deref()),
                         ))
                         .returning(CostItem::as_returning())
                         .get_result(conn)

@@ -81,6 +81,12 @@ pub struct CostItem {
     pub recorded_by: Option<Uuid>,
     /// When.
     pub recorded_at: DateTime<Utc>,
+    /// When it was cancelled (its realisations reversed); absent while it counts.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Why it was cancelled.
+    pub cancelled_reason: Option<String>,
+    /// Why it was recorded after the transfer closed.
+    pub late_reason: Option<String>,
 }
 
 /// The handover record (BAST).
@@ -260,7 +266,11 @@ fn assemble(
     committed: i64,
 ) -> TransferView {
     let estimates = row.estimates();
-    let realised: i64 = cost_items.iter().map(|c| c.amount).sum();
+    let realised: i64 = cost_items
+        .iter()
+        .filter(|c| c.cancelled_at.is_none())
+        .map(|c| c.amount)
+        .sum();
     let received = members
         .iter()
         .filter(|m| m.outcome == Some(HandoverOutcome::Received))

@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod housekeeping;
 mod local_cluster;
+mod money;
 mod openapi_file;
 mod privacy;
 mod privacy_tools;

@@ -1,0 +1,721 @@
+//! Money that reconciles (issue 23): the reproductions of the issue, each of
+//! which broke the books on the earlier code, and a property test that runs
+//! random sequences of plans, costs, corrections, cancellations, handovers,
+//! reversals and disputes through the API and asks the reconciliation after
+//! every step.
+
+use pulang::agencies::AgencyKind;
+use pulang::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestResponse, new_case};
+
+/// Kemensos with its APBN, the province with its APBD, Kota Pontianak with
+/// its APBD and an approved 60/40 agreement, and the people who use them.
+pub struct Books {
+    pub admin: String,
+    pub ministry: String,
+    pub province_worker: String,
+    pub province_finance: String,
+    pub pontianak: String,
+    pub push_client: String,
+    pub apbn: String,
+    pub apbd_province: String,
+    pub apbd_pontianak: String,
+    next_case: std::cell::Cell<u32>,
+}
+
+pub async fn books(app: &TestApp, allocations: [i64; 3]) -> Books {
+    let kemensos = app
+        .create_agency("KEMENSOS", AgencyKind::Ministry, None)
+        .await;
+    let dinsos = app
+        .create_agency(
+            "DINSOS-KALBAR",
+            AgencyKind::ProvincialSocialService,
+            Some("61"),
+        )
+        .await;
+    let bp3tki = app
+        .create_agency(
+            "BP3TKI-PONTIANAK",
+            AgencyKind::MigrantProtectionService,
+            Some("61"),
+        )
+        .await;
+    let pontianak_agency = app
+        .create_agency(
+            "DINSOS-6171",
+            AgencyKind::RegencySocialService,
+            Some("61.71"),
+        )
+        .await;
+    let ministry = app
+        .user_token(kemensos, "kemensos.keuangan", vec![Role::FinanceOfficer])
+        .await
+        .1;
+    let province_finance = app
+        .user_token(dinsos, "keuangan.kalbar", vec![Role::FinanceOfficer])
+        .await
+        .1;
+    let pontianak = app
+        .user_token(
+            pontianak_agency,
+            "dinsos.6171",
+            vec![Role::CaseWorker, Role::FinanceOfficer],
+        )
+        .await
+        .1;
+    let make = async |token: &str, source: &str, allocation: i64| {
+        let body = json!({"fiscal_year": 2019, "source": source, "document_number": format!("DOC-{source}"),
+                          "activity_code": "1.06.01.2.04", "name": source, "allocation": allocation, "status": "active"});
+        let r = app.post("/api/v1/budgets", &body, Some(token)).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_owned()
+    };
+    let apbn = make(&ministry, "apbn", allocations[0]).await;
+    let apbd_province = make(&province_finance, "apbd_province", allocations[1]).await;
+    let apbd_pontianak = make(&pontianak, "apbd_regency", allocations[2]).await;
+    let proposal = json!({"fiscal_year": 2019, "regency_agency_id": pontianak_agency, "province_budget_id": apbd_province,
+                          "regency_budget_id": apbd_pontianak, "all_costs_bp": 6000});
+    let agreement = app
+        .post(
+            "/api/v1/cost-sharing-agreements",
+            &proposal,
+            Some(&province_finance),
+        )
+        .await
+        .json();
+    let approve = format!(
+        "/api/v1/cost-sharing-agreements/{}/approve",
+        agreement["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.post(&approve, &json!({}), Some(&pontianak))
+            .await
+            .status,
+        200
+    );
+    Books {
+        admin: app.admin_token().await,
+        ministry,
+        province_worker: app
+            .user_token(dinsos, "dinsos.kalbar", vec![Role::CaseWorker])
+            .await
+            .1,
+        province_finance,
+        pontianak,
+        push_client: app.client_token(bp3tki, "bp3tki-pontianak").await,
+        apbn,
+        apbd_province,
+        apbd_pontianak,
+        next_case: std::cell::Cell::new(1),
+    }
+}
+
+impl Books {
+    /// A returnee from `origin`, pushed and made ready for transfer.
+    async fn ready_case(&self, app: &TestApp, origin: &str) -> String {
+        let n = self.next_case.get();
+        self.next_case.set(n + 1);
+        let pushed = app
+            .post(
+                "/api/v1/cases/batch",
+                &json!({"records": [new_case(n, origin)]}),
+                Some(&self.push_client),
+            )
+            .await;
+        assert_eq!(pushed.status, 200, "{}", pushed.text());
+        let case = pushed.json()["results"][0]["case_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for to in ["sheltered", "assessed", "ready_for_transfer"] {
+            let r = app
+                .post(
+                    &format!("/api/v1/cases/{case}/transitions"),
+                    &json!({"to": to, "reason": format!("{to} step")}),
+                    Some(&self.province_worker),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+        case
+    }
+
+    /// A planned transfer of one ready returnee to `destination`, with an estimate.
+    pub async fn plan(&self, app: &TestApp, destination: &str, estimate: i64) -> Transfer {
+        let origin = format!("{}.{}", &destination[..2], &destination[2..]);
+        let case = self.ready_case(app, &origin).await;
+        let plan = json!({
+            "destination_region": destination,
+            "legs": [{"mode": "road", "from": "RPTC Pontianak", "to": destination, "planned_departure": "2019-03-20T01:00:00Z"}],
+            "estimated_costs": [{"category": "transport", "amount": estimate}]
+        });
+        let created = app
+            .post("/api/v1/transfers", &plan, Some(&self.province_worker))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let id = created.json()["id"].as_str().unwrap().to_owned();
+        let joined = app
+            .post(
+                &format!("/api/v1/transfers/{id}/cases"),
+                &json!({"case_ids": [case]}),
+                Some(&self.province_worker),
+            )
+            .await;
+        assert_eq!(joined.status, 200, "{}", joined.text());
+        Transfer { id, case }
+    }
+
+    pub async fn step(&self, app: &TestApp, t: &Transfer, to: &str) -> TestResponse {
+        app.post(
+            &format!("/api/v1/transfers/{}/transitions", t.id),
+            &json!({"to": to, "reason": format!("now {to}")}),
+            Some(&self.province_worker),
+        )
+        .await
+    }
+
+    pub async fn hand_over(&self, app: &TestApp, t: &Transfer) -> TestResponse {
+        let handover = json!({
+            "bast_number": format!("BAST/{}", t.id), "handed_over_at": "2019-03-20T06:00:00Z",
+            "received_by": {"name": "Kepala Dinsos", "position": "Kepala Dinas"},
+            "outcomes": [{"case_id": t.case, "outcome": "received"}]
+        });
+        app.post(
+            &format!("/api/v1/transfers/{}/handover", t.id),
+            &handover,
+            Some(&self.province_worker),
+        )
+        .await
+    }
+
+    /// Departs, arrives and hands over.
+    pub async fn complete(&self, app: &TestApp, t: &Transfer) {
+        for to in ["departed", "arrived"] {
+            let r = self.step(app, t, to).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+        let r = self.hand_over(app, t).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+
+    pub async fn cost(&self, app: &TestApp, t: &Transfer, body: Value) -> TestResponse {
+        app.post(
+            &format!("/api/v1/transfers/{}/costs", t.id),
+            &body,
+            Some(&self.province_worker),
+        )
+        .await
+    }
+
+    pub async fn ledger(&self, app: &TestApp, token: &str, budget: &str) -> Vec<Value> {
+        let r = app
+            .get(&format!("/api/v1/budgets/{budget}/ledger"), Some(token))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json().as_array().unwrap().clone()
+    }
+
+    pub async fn balance(&self, app: &TestApp, token: &str, budget: &str) -> Value {
+        app.get(&format!("/api/v1/budgets/{budget}"), Some(token))
+            .await
+            .json()["balance"]
+            .clone()
+    }
+
+    /// The reconciliation's differences, as `token` sees them.
+    pub async fn differences(&self, app: &TestApp, token: &str) -> Vec<Value> {
+        let r = app
+            .get(
+                "/api/v1/budgets/reconciliation?fiscal_year=2019",
+                Some(token),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["differences"].as_array().unwrap().clone()
+    }
+
+    pub async fn report(&self, app: &TestApp, token: &str) -> Value {
+        let r = app
+            .get("/api/v1/stats/costs?fiscal_year=2019", Some(token))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+}
+
+pub struct Transfer {
+    pub id: String,
+    pub case: String,
+}
+
+fn b(allocated: i64, committed: i64, realised: i64) -> Value {
+    json!({"allocated": allocated, "committed": committed, "realised": realised, "available": allocated - committed - realised})
+}
+
+/// The entry of `kind` naming `transfer` on a ledger.
+fn entry_of<'a>(ledger: &'a [Value], kind: &str, amount: i64) -> &'a Value {
+    ledger
+        .iter()
+        .find(|e| e["kind"] == kind && e["amount"] == amount)
+        .unwrap_or_else(|| panic!("no {kind} of {amount} in {ledger:?}"))
+}
+
+#[actix_web::test]
+async fn a_regency_cannot_drop_its_share_of_a_transfer_cost_by_reversing_it_alone() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "6171", 1_000_000).await;
+    let cost = w
+        .cost(
+            &app,
+            &t,
+            json!({"category": "transport", "amount": 1_000_001, "receipt_number": "KW-1"}),
+        )
+        .await;
+    assert_eq!(cost.status, 201, "{}", cost.text());
+    let ledger = w.ledger(&app, &w.pontianak, &w.apbd_pontianak).await;
+    let realisation = entry_of(&ledger, "realisation", 400_000);
+
+    let reversal = app
+        .post(
+            &format!("/api/v1/budgets/{}/ledger", w.apbd_pontianak),
+            &json!({"reverses_id": realisation["id"], "reason": "bukan tanggungan kami"}),
+            Some(&w.pontianak),
+        )
+        .await;
+    let problem = reversal.assert_problem(409);
+    assert_eq!(problem["type"], "/problems/transfer-entry");
+    assert_eq!(problem["transfer_id"], t.id.as_str());
+
+    assert_eq!(
+        w.ledger(&app, &w.pontianak, &w.apbd_pontianak).await.len(),
+        ledger.len(),
+        "nothing was recorded"
+    );
+    let view = app
+        .get(
+            &format!("/api/v1/transfers/{}", t.id),
+            Some(&w.province_worker),
+        )
+        .await
+        .json();
+    assert_eq!(view["costs"]["realised"], 1_000_001);
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+    let report = w.report(&app, &w.province_finance).await;
+    let share = &report["regency_shares"][0];
+    assert_eq!(share["regency"], "61.71");
+    assert_eq!(share["province_paid"], 600_001);
+    assert_eq!(share["regency_paid"], 400_000);
+    assert_eq!(share["regency_share_percent"], 40.0);
+}
+
+#[actix_web::test]
+async fn a_handed_over_transfers_commitment_cannot_be_reopened_by_reversing_its_release() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "6171", 1_000_000).await;
+    w.complete(&app, &t).await;
+    let ledger = w.ledger(&app, &w.province_finance, &w.apbd_province).await;
+    let release = entry_of(&ledger, "release", 600_000);
+
+    let reversal = app
+        .post(
+            &format!("/api/v1/budgets/{}/ledger", w.apbd_province),
+            &json!({"reverses_id": release["id"], "reason": "salah lepas"}),
+            Some(&w.province_finance),
+        )
+        .await;
+    assert_eq!(
+        reversal.assert_problem(409)["type"],
+        "/problems/transfer-entry"
+    );
+    assert_eq!(
+        w.balance(&app, &w.province_finance, &w.apbd_province).await,
+        b(20_000_000, 0, 0)
+    );
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+
+    // A manual entry is still the finance officer's to reverse.
+    let manual = app
+        .post(
+            &format!("/api/v1/budgets/{}/ledger", w.apbd_province),
+            &json!({"kind": "revision", "amount": 1_000_000, "reason": "APBD-P"}),
+            Some(&w.province_finance),
+        )
+        .await;
+    assert_eq!(manual.status, 201, "{}", manual.text());
+    let undone = app
+        .post(
+            &format!("/api/v1/budgets/{}/ledger", w.apbd_province),
+            &json!({"reverses_id": manual.json()["id"], "reason": "APBD-P dibatalkan"}),
+            Some(&w.province_finance),
+        )
+        .await;
+    assert_eq!(undone.status, 201, "{}", undone.text());
+}
+
+#[actix_web::test]
+async fn cancelling_a_cost_item_reverses_it_on_every_paying_budget_in_one_step() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "6171", 1_000_000).await;
+    let item = w
+        .cost(
+            &app,
+            &t,
+            json!({"category": "transport", "amount": 900_000}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        w.balance(&app, &w.pontianak, &w.apbd_pontianak).await,
+        b(10_000_000, 40_000, 360_000)
+    );
+    let path = format!(
+        "/api/v1/transfers/{}/costs/{}/cancellation",
+        t.id,
+        item["id"].as_str().unwrap()
+    );
+    // The regency pays a share but does not cancel: it disputes.
+    app.post(&path, &json!({"reason": "dobel"}), Some(&w.pontianak))
+        .await
+        .assert_problem(403);
+    let cancelled = app
+        .post(
+            &path,
+            &json!({"reason": "kuitansi dicatat dua kali"}),
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+    assert_eq!(
+        cancelled.json()["cancelled_reason"],
+        "kuitansi dicatat dua kali"
+    );
+    assert_eq!(
+        w.balance(&app, &w.province_finance, &w.apbd_province).await,
+        b(20_000_000, 60_000, 0)
+    );
+    assert_eq!(
+        w.balance(&app, &w.pontianak, &w.apbd_pontianak).await,
+        b(10_000_000, 40_000, 0)
+    );
+    let view = app
+        .get(
+            &format!("/api/v1/transfers/{}", t.id),
+            Some(&w.province_worker),
+        )
+        .await
+        .json();
+    assert_eq!(view["costs"]["realised"], 0);
+    assert_eq!(view["cost_items"][0]["amount"], 900_000, "the item is kept");
+    app.post(&path, &json!({"reason": "lagi"}), Some(&w.province_worker))
+        .await
+        .assert_problem(409);
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+}
+
+#[actix_web::test]
+async fn a_disputed_share_moves_nothing_until_the_province_resolves_it() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "6171", 1_000_000).await;
+    let item = w
+        .cost(&app, &t, json!({"category": "meals", "amount": 500_000}))
+        .await
+        .json();
+    let item_id = item["id"].as_str().unwrap();
+    let disputes = format!("/api/v1/transfers/{}/costs/{item_id}/disputes", t.id);
+    let raise = async |reason: &str| {
+        app.post(
+            &disputes,
+            &json!({"budget_id": w.apbd_pontianak, "reason": reason}),
+            Some(&w.pontianak),
+        )
+        .await
+    };
+    // Only the owner of a charged budget disputes its share.
+    app.post(
+        &disputes,
+        &json!({"budget_id": w.apbd_pontianak, "reason": "x"}),
+        Some(&w.province_finance),
+    )
+    .await
+    .assert_problem(403);
+    let first = raise("makan pendamping provinsi").await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let first = first.json();
+    assert_eq!(first["status"], "open");
+    raise("sekali lagi").await.assert_problem(409);
+    let before = w.balance(&app, &w.pontianak, &w.apbd_pontianak).await;
+    app.post(
+        &format!("/api/v1/transfers/{}/costs/{item_id}/cancellation", t.id),
+        &json!({"reason": "batal"}),
+        Some(&w.province_worker),
+    )
+    .await
+    .assert_problem(409);
+    assert_eq!(
+        w.balance(&app, &w.pontianak, &w.apbd_pontianak).await,
+        before
+    );
+
+    let resolve = |id: &str| format!("/api/v1/cost-disputes/{id}/resolution");
+    app.post(
+        &resolve(first["id"].as_str().unwrap()),
+        &json!({"decision": "upheld", "reason": "kami sendiri"}),
+        Some(&w.pontianak),
+    )
+    .await
+    .assert_problem(403);
+    let rejected = app
+        .post(
+            &resolve(first["id"].as_str().unwrap()),
+            &json!({"decision": "rejected", "reason": "sesuai perjanjian"}),
+            Some(&w.province_finance),
+        )
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.text());
+    assert_eq!(rejected.json()["status"], "rejected");
+    assert_eq!(
+        w.balance(&app, &w.pontianak, &w.apbd_pontianak).await,
+        before
+    );
+    app.post(
+        &resolve(first["id"].as_str().unwrap()),
+        &json!({"decision": "upheld", "reason": "berubah pikiran"}),
+        Some(&w.province_finance),
+    )
+    .await
+    .assert_problem(409);
+
+    let second = raise("kuitansi untuk pendamping").await.json();
+    let upheld = app
+        .post(
+            &resolve(second["id"].as_str().unwrap()),
+            &json!({"decision": "upheld", "reason": "benar, dicatat ulang"}),
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(upheld.status, 200, "{}", upheld.text());
+    assert_eq!(
+        w.balance(&app, &w.pontianak, &w.apbd_pontianak).await,
+        b(10_000_000, 200_000, 0)
+    );
+    assert_eq!(
+        w.balance(&app, &w.province_finance, &w.apbd_province).await,
+        b(20_000_000, 300_000, 0)
+    );
+    let listed = app
+        .get("/api/v1/cost-disputes", Some(&w.pontianak))
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let ministry = app
+        .get("/api/v1/cost-disputes", Some(&w.ministry))
+        .await
+        .json();
+    assert_eq!(ministry, json!([]), "the ministry sees no APBD dispute");
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+}
+
+#[actix_web::test]
+async fn costs_after_handover_need_a_reason_and_stop_thirty_days_after_closing() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "6171", 1_000_000).await;
+    w.complete(&app, &t).await;
+
+    let bare = w
+        .cost(&app, &t, json!({"category": "meals", "amount": 50_000}))
+        .await;
+    let problem = bare.assert_problem(422);
+    assert!(problem.to_string().contains("late_reason"), "{problem}");
+    let late = w
+        .cost(
+            &app,
+            &t,
+            json!({"category": "meals", "amount": 50_000, "late_reason": "kuitansi rumah makan menyusul"}),
+        )
+        .await;
+    assert_eq!(late.status, 201, "{}", late.text());
+    assert_eq!(late.json()["late_reason"], "kuitansi rumah makan menyusul");
+
+    // Thirty-one days later the transfer's money is closed.
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(
+        "UPDATE transfers SET closed_at = now() - interval '31 days' WHERE id = $1::uuid",
+    )
+    .bind::<diesel::sql_types::Text, _>(&t.id)
+    .execute(&mut app.db().await)
+    .await
+    .unwrap();
+    let refused = w
+        .cost(
+            &app,
+            &t,
+            json!({"category": "meals", "amount": 50_000, "late_reason": "terlambat sekali"}),
+        )
+        .await;
+    assert_eq!(
+        refused.assert_problem(409)["type"],
+        "/problems/transfer-costs-closed"
+    );
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+}
+
+#[actix_web::test]
+async fn the_money_report_counts_what_a_cancelled_transfer_cost() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "3201", 2_000_000).await;
+    let ticket = w
+        .cost(
+            &app,
+            &t,
+            json!({"category": "transport", "amount": 500_000}),
+        )
+        .await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text());
+    let r = w.step(&app, &t, "cancelled").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        w.balance(&app, &w.ministry, &w.apbn).await,
+        b(100_000_000, 0, 500_000)
+    );
+
+    let report = w.report(&app, &w.ministry).await;
+    assert_eq!(report["by_funding_source"][0]["source"], "apbn");
+    assert_eq!(report["by_funding_source"][0]["realised"], 500_000);
+    assert_eq!(report["not_handed_over"][0]["status"], "cancelled");
+    assert_eq!(report["not_handed_over"][0]["realised"], 500_000);
+    assert_eq!(report["by_destination"], json!([]));
+    assert_eq!(w.differences(&app, &w.ministry).await, Vec::<Value>::new());
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+}
+
+#[actix_web::test]
+async fn each_reader_of_the_money_report_sees_the_money_of_its_own_budgets() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let home = w.plan(&app, "6171", 1_000_000).await;
+    let away = w.plan(&app, "3201", 3_000_000).await;
+    for (t, amount) in [(&home, 1_000_001), (&away, 2_500_000)] {
+        let r = w
+            .cost(&app, t, json!({"category": "transport", "amount": amount}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        w.complete(&app, t).await;
+    }
+    let sources = |report: &Value| -> Vec<(String, i64)> {
+        report["by_funding_source"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["source"].as_str().unwrap().to_owned(),
+                    s["realised"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+
+    let ministry = w.report(&app, &w.ministry).await;
+    assert_eq!(sources(&ministry), vec![("apbn".to_owned(), 2_500_000)]);
+    assert_eq!(ministry["regency_shares"], json!([]));
+    assert_eq!(ministry["without_agreement"], json!([]));
+    assert_eq!(ministry["by_destination"][0]["destination_region"], "32.01");
+    assert_eq!(ministry["by_destination"].as_array().unwrap().len(), 1);
+
+    let province = w.report(&app, &w.province_finance).await;
+    assert_eq!(
+        sources(&province),
+        vec![
+            ("apbd_province".to_owned(), 600_001),
+            ("apbd_regency".to_owned(), 400_000)
+        ]
+    );
+
+    let regency = w.report(&app, &w.pontianak).await;
+    assert_eq!(
+        sources(&regency),
+        vec![("apbd_regency".to_owned(), 400_000)]
+    );
+    assert_eq!(
+        regency["regency_shares"][0]["regency_share_percent"], 40.0,
+        "a regency sees the province's part of the costs it shares"
+    );
+
+    for token in [&w.ministry, &w.province_finance, &w.pontianak, &w.admin] {
+        assert_eq!(w.differences(&app, token).await, Vec::<Value>::new());
+    }
+}
+
+#[actix_web::test]
+async fn the_reconciliation_names_money_written_behind_the_transfers_back() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "6171", 1_000_000).await;
+    let item = w
+        .cost(
+            &app,
+            &t,
+            json!({"category": "transport", "amount": 1_000_001}),
+        )
+        .await
+        .json();
+    w.complete(&app, &t).await;
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+
+    // What the old API let a regency do: drop its 400,000 alone; and a
+    // reopened commitment on the closed transfer.
+    use diesel_async::RunQueryDsl;
+    let mut db = app.db().await;
+    diesel::sql_query(
+        "INSERT INTO budget_ledger (budget_id, kind, amount, reason, transfer_id, cost_item_id, reverses_id) \
+         SELECT budget_id, kind, -amount, 'dropped', transfer_id, cost_item_id, id FROM budget_ledger \
+         WHERE budget_id = $1::uuid AND kind = 'realisation'",
+    )
+    .bind::<diesel::sql_types::Text, _>(&w.apbd_pontianak)
+    .execute(&mut db)
+    .await
+    .unwrap();
+    diesel::sql_query(
+        "INSERT INTO budget_ledger (budget_id, kind, amount, reason, transfer_id) \
+         VALUES ($1::uuid, 'commitment', 25000, 'reopened', $2::uuid)",
+    )
+    .bind::<diesel::sql_types::Text, _>(&w.apbd_province)
+    .bind::<diesel::sql_types::Text, _>(&t.id)
+    .execute(&mut db)
+    .await
+    .unwrap();
+
+    let found = w.differences(&app, &w.admin).await;
+    let checks: Vec<&str> = found.iter().map(|d| d["check"].as_str().unwrap()).collect();
+    assert_eq!(
+        checks,
+        vec![
+            "cost_item_realised",
+            "cost_item_split",
+            "closed_transfer_committed"
+        ],
+        "{found:#?}"
+    );
+    assert_eq!(found[0]["cost_item_id"], item["id"]);
+    assert_eq!(
+        (&found[0]["expected"], &found[0]["actual"]),
+        (&json!(1_000_001), &json!(600_001))
+    );
+    assert_eq!(found[1]["budget_id"], w.apbd_pontianak.as_str());
+    assert_eq!(
+        (&found[1]["expected"], &found[1]["actual"]),
+        (&json!(400_000), &json!(0))
+    );
+    assert_eq!(found[2]["actual"], 25_000);
+    // The ministry's APBN is untouched, so its reconciliation is empty.
+    assert_eq!(w.differences(&app, &w.ministry).await, Vec::<Value>::new());
+}
