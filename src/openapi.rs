@@ -91,6 +91,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::budgets::handlers::get_budget)
                 .service(crate::budgets::handlers::update_budget)
                 .service(crate::budgets::handlers::list_budget_ledger)
+                .service(crate::budgets::realisation::get_budget_realisation)
                 .service(crate::budgets::handlers::create_ledger_entry)
                 .service(crate::budgets::agreements::list_cost_sharing_agreements)
                 .service(crate::budgets::agreements::create_cost_sharing_agreement)

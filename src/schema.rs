@@ -300,6 +300,11 @@ diesel::table! {
         actor_name -> Nullable<Text>,
         agency_id -> Nullable<Uuid>,
         recorded_at -> Timestamptz,
+        spent_on -> Nullable<Date>,
+        account_code -> Nullable<Text>,
+        payee -> Nullable<Text>,
+        sp2d_number -> Nullable<Text>,
+        sp2d_date -> Nullable<Date>,
     }
 }
 
@@ -383,6 +388,11 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamptz>,
         cancelled_reason -> Nullable<Text>,
         late_reason -> Nullable<Text>,
+        spent_on -> Nullable<Date>,
+        account_code -> Nullable<Text>,
+        payee -> Nullable<Text>,
+        sp2d_number -> Nullable<Text>,
+        sp2d_date -> Nullable<Date>,
     }
 }
 

@@ -54,6 +54,56 @@ const ORIGIN_PROVINCES: &[(&str, usize)] = &[
 /// the others have none, so the report shows their returns as paid by the province alone.
 const WITHOUT_AGREEMENT: &[&str] = &["61.06", "61.10", "61.11"];
 
+/// What the demo tells its user while it runs: a line per phase with counts
+/// and elapsed time, and on a terminal a progress bar inside the long phases.
+pub struct Progress<'a> {
+    out: &'a mut dyn std::io::Write,
+    terminal: bool,
+    phase_started: std::time::Instant,
+}
+
+impl<'a> Progress<'a> {
+    /// Progress written to `out`; `terminal` draws bars (use
+    /// `std::io::IsTerminal` on the real output).
+    pub fn new(out: &'a mut dyn std::io::Write, terminal: bool) -> Self {
+        Self {
+            out,
+            terminal,
+            phase_started: std::time::Instant::now(),
+        }
+    }
+
+    /// Redraws the bar of the running phase (on a terminal only).
+    fn tick(&mut self, label: &str, done: usize, total: usize) {
+        if !self.terminal || total == 0 || (done % 25 != 0 && done != total) {
+            return;
+        }
+        let width = 30;
+        let filled = done * width / total;
+        let _ = write!(
+            self.out,
+            "\r{label} [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            ".".repeat(width - filled)
+        );
+        let _ = self.out.flush();
+    }
+
+    /// Ends a phase with its line.
+    fn phase(&mut self, line: String) {
+        if self.terminal {
+            let _ = write!(self.out, "\r\x1b[K");
+        }
+        let _ = writeln!(
+            self.out,
+            "{line} ({:.1} s)",
+            self.phase_started.elapsed().as_secs_f64()
+        );
+        let _ = self.out.flush();
+        self.phase_started = std::time::Instant::now();
+    }
+}
+
 /// The API, in process.
 struct Client {
     service: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
@@ -123,6 +173,7 @@ pub async fn demo_2019(
     conn: &mut AsyncPgConnection,
     state: web::Data<AppState>,
     size: DemoSize,
+    progress: &mut Progress<'_>,
 ) -> anyhow::Result<String> {
     let existing: i64 = cases::table
         .filter(cases::external_reference.like("DEMO2019-%"))
@@ -226,6 +277,12 @@ pub async fn demo_2019(
             .await?;
     }
 
+    progress.phase(format!(
+        "budgets and agreements: {} budgets, {} agreements",
+        2 + kalbar.len(),
+        kalbar.len() - WITHOUT_AGREEMENT.len()
+    ));
+
     // The returnees, pushed by BP3TKI Pontianak.
     let mut origins: Vec<String> = Vec::new();
     let weight_total: usize = ORIGIN_PROVINCES.iter().map(|(_, w)| w).sum();
@@ -300,10 +357,18 @@ pub async fn demo_2019(
                 month,
             ));
         }
+        progress.tick("pushing returnees", ids.len(), records.len());
     }
+    progress.phase(format!(
+        "returnees pushed by BP3TKI Pontianak: {} ({} from other provinces, {} from Kalbar)",
+        ids.len(),
+        size.out_of_province,
+        size.in_province
+    ));
 
     // Shelter, assessment, ready for transfer.
-    for (id, _, _) in &ids {
+    for (done, (id, _, _)) in ids.iter().enumerate() {
+        progress.tick("sheltering and assessing", done + 1, ids.len());
         for to in ["sheltered", "assessed", "ready_for_transfer"] {
             let body = json!({"to": to, "reason": format!("demo 2019: {to}")});
             client
@@ -316,6 +381,11 @@ pub async fn demo_2019(
                 .await?;
         }
     }
+
+    progress.phase(format!(
+        "sheltered, assessed, ready for transfer: {}",
+        ids.len()
+    ));
 
     // One transfer per destination and month: out of the province to the province, inside to the regency.
     let mut groups: std::collections::BTreeMap<(String, u32), Vec<String>> =
@@ -401,7 +471,11 @@ pub async fn demo_2019(
             )
             .await?;
         transfers += 1;
+        progress.tick("transfers home", transfers, groups.len());
     }
+    progress.phase(format!(
+        "transfers planned, costed and handed over: {transfers}"
+    ));
     let stats = client
         .send(
             "GET",
@@ -410,10 +484,55 @@ pub async fn demo_2019(
             None,
         )
         .await?;
+    let money = client
+        .send(
+            "GET",
+            "/api/v1/stats/costs?fiscal_year=2019",
+            &province_finance,
+            None,
+        )
+        .await?;
+    let reconciliation = client
+        .send(
+            "GET",
+            "/api/v1/budgets/reconciliation?fiscal_year=2019",
+            &province_finance,
+            None,
+        )
+        .await?;
+    let national = client
+        .send(
+            "GET",
+            "/api/v1/stats/costs?fiscal_year=2019",
+            &ministry,
+            None,
+        )
+        .await?;
+    let realised = |report: &Value| -> String {
+        report["by_funding_source"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["source"].as_str().unwrap_or_default(),
+                    s["realised"]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     Ok(format!(
-        "West Kalimantan 2019: {} returnees received, {} returned through {transfers} transfers\n{}\n",
+        "West Kalimantan 2019: {} returnees received, {} returned through {transfers} transfers\n{}\n\
+         realised (rupiah): {}, {}\n\
+         reconciliation of 2019: {} difference(s)\n",
         stats["received"],
         stats["returned"],
-        serde_json::to_string_pretty(&stats["by_origin_scope"]).unwrap_or_default()
+        serde_json::to_string_pretty(&stats["by_origin_scope"]).unwrap_or_default(),
+        realised(&national),
+        realised(&money),
+        reconciliation["differences"].as_array().map_or(0, Vec::len),
     ))
 }

@@ -119,6 +119,7 @@ pub async fn cancel_item(
             case_count: original.case_count.map(|c| -c),
             agreement_id: original.agreement_id,
             missing_agreement: original.missing_agreement,
+            booking: original.booking(),
             ..crate::budgets::ledger::NewEntry::new(
                 original.kind,
                 -original.amount,

@@ -159,6 +159,7 @@ pub async fn realise(
     category: CostCategory,
     amount: i64,
     members: i32,
+    booking: &crate::budgets::booking::Booking,
 ) -> ApiResult<SplitResult> {
     let set = payers_for(conn, transfer).await?;
     let result = split(transfer, &set, category, amount)?;
@@ -197,6 +198,7 @@ pub async fn realise(
         let reason = format!("{}: {category} cost", transfer.reference);
         let new = NewEntry {
             cost_item_id: Some(item_id),
+            booking: booking.clone(),
             ..entry(
                 LedgerKind::Realisation,
                 charge.amount,

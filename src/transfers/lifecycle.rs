@@ -18,6 +18,7 @@ use super::queries::{self, CostItem};
 use crate::access::{Operation, TransferScope};
 use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
+use crate::budgets::booking::Booking;
 use crate::budgets::split::CostCategory;
 use crate::cases::status::Mover;
 use crate::cases::{CaseStatus, CaseView, store};
@@ -385,7 +386,9 @@ pub async fn hand_over_transfer(
 /// An actual cost of a transfer.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"category": "transport", "amount": 1_350_000, "receipt_number": "KW-2019-0317", "description": "Sewa minibus Pontianak–Singkawang"}))]
+#[schema(example = json!({"category": "transport", "amount": 1_350_000, "receipt_number": "KW-2019-0317", "description": "Sewa minibus Pontianak–Singkawang",
+                          "spent_on": "2019-03-20", "account_code": "5.1.02.04.01.0001", "payee": "CV Khatulistiwa Trans",
+                          "sp2d_number": "SP2D-0317/LS/2019", "sp2d_date": "2019-03-27"}))]
 pub struct NewCostItem {
     /// What it paid for.
     pub category: CostCategory,
@@ -398,6 +401,16 @@ pub struct NewCostItem {
     /// Why the cost comes after the transfer was handed over or cancelled
     /// (required then, and accepted for 30 days after closing).
     pub late_reason: Option<String>,
+    /// When the money was spent (date).
+    pub spent_on: Option<chrono::NaiveDate>,
+    /// Kode rekening (APBD, `5.1.02.04.01.0001`) or akun (APBN, `524111`); see docs/money.md.
+    pub account_code: Option<String>,
+    /// Who was paid.
+    pub payee: Option<String>,
+    /// The payment order (SP2D) number, once paid (with its date).
+    pub sp2d_number: Option<String>,
+    /// The payment order's date.
+    pub sp2d_date: Option<chrono::NaiveDate>,
 }
 
 /// How many days after a transfer is handed over or cancelled its late costs
@@ -477,11 +490,20 @@ pub async fn create_transfer_cost(
     let key = idempotency::key_of(&req)?;
     let hash = idempotency::fingerprint(&(*id, &body.0));
     let item = body.0;
+    let mut errors = Vec::new();
     if item.amount < 1 {
-        return Err(ApiError::invalid_field(
-            "amount",
-            "must be at least 1 rupiah",
-        ));
+        errors.push(FieldError::new("amount", "must be at least 1 rupiah"));
+    }
+    let booking = Booking::parse(
+        item.spent_on,
+        item.account_code.as_deref(),
+        item.payee.as_deref(),
+        item.sp2d_number.as_deref(),
+        item.sp2d_date,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
     }
     let scope = caller.transfer_scope();
     let actor = Actor::from(&caller);
@@ -510,6 +532,11 @@ pub async fn create_transfer_cost(
                                 .eq(item.description.as_deref().map(str::trim)),
                             transfer_cost_items::recorded_by.eq(caller.principal_id),
                             transfer_cost_items::late_reason.eq(late.as_deref()),
+                            transfer_cost_items::spent_on.eq(booking.spent_on),
+                            transfer_cost_items::account_code.eq(booking.account_code.as_deref()),
+                            transfer_cost_items::payee.eq(booking.payee.as_deref()),
+                            transfer_cost_items::sp2d_number.eq(booking.sp2d_number.as_deref()),
+                            transfer_cost_items::sp2d_date.eq(booking.sp2d_date),
                         ))
                         .returning(CostItem::as_returning())
                         .get_result(conn)
@@ -528,6 +555,7 @@ pub async fn create_transfer_cost(
                         item.category,
                         item.amount,
                         heads,
+                        &booking,
                     )
                     .await?;
                     audit::record(

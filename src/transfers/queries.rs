@@ -87,6 +87,16 @@ pub struct CostItem {
     pub cancelled_reason: Option<String>,
     /// Why it was recorded after the transfer closed.
     pub late_reason: Option<String>,
+    /// When the money was spent (the date reports count it on; else the day it was recorded).
+    pub spent_on: Option<chrono::NaiveDate>,
+    /// Kode rekening (APBD, `5.1.02.04.01.0001`) or akun (APBN, `524111`).
+    pub account_code: Option<String>,
+    /// Who was paid.
+    pub payee: Option<String>,
+    /// The payment order (SP2D) number, once paid.
+    pub sp2d_number: Option<String>,
+    /// The payment order's date.
+    pub sp2d_date: Option<chrono::NaiveDate>,
 }
 
 /// The handover record (BAST).

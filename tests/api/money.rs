@@ -719,3 +719,424 @@ async fn the_reconciliation_names_money_written_behind_the_transfers_back() {
     // The ministry's APBN is untouched, so its reconciliation is empty.
     assert_eq!(w.differences(&app, &w.ministry).await, Vec::<Value>::new());
 }
+
+/// One step of the property test; indices pick among what exists so far.
+#[derive(Debug, Clone)]
+enum Op {
+    /// Plan a transfer home to Kota Pontianak (shared APBD) or to Kab. Bogor (APBN).
+    Plan { home: bool, estimate: i64 },
+    /// Record a cost on a transfer (with a late reason, used only once it closed).
+    Cost {
+        transfer: usize,
+        category: usize,
+        amount: i64,
+    },
+    /// Cancel a cost item.
+    CancelCost { item: usize },
+    /// Move a transfer on: depart, arrive, hand over.
+    Advance { transfer: usize },
+    /// Cancel a transfer.
+    CancelTransfer { transfer: usize },
+    /// The owner of a budget tries to reverse one of its entries by hand.
+    Reverse { budget: usize, entry: usize },
+    /// The owner of a budget revises its allocation.
+    Revise { budget: usize, amount: i64 },
+    /// Kota Pontianak disputes its share of a cost item.
+    Dispute { item: usize },
+    /// The province resolves a dispute.
+    Resolve { dispute: usize, upheld: bool },
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        2 => (any::<bool>(), 100_000i64..4_000_000).prop_map(|(home, estimate)| Op::Plan { home, estimate }),
+        4 => (0usize..8, 0usize..5, 1i64..3_000_000).prop_map(|(transfer, category, amount)| Op::Cost { transfer, category, amount }),
+        1 => (0usize..16).prop_map(|item| Op::CancelCost { item }),
+        3 => (0usize..8).prop_map(|transfer| Op::Advance { transfer }),
+        1 => (0usize..8).prop_map(|transfer| Op::CancelTransfer { transfer }),
+        2 => (0usize..3, 0usize..64).prop_map(|(budget, entry)| Op::Reverse { budget, entry }),
+        1 => (0usize..3, -3_000_000i64..3_000_000).prop_map(|(budget, amount)| Op::Revise { budget, amount }),
+        1 => (0usize..16).prop_map(|item| Op::Dispute { item }),
+        1 => (0usize..8, any::<bool>()).prop_map(|(dispute, upheld)| Op::Resolve { dispute, upheld }),
+    ]
+}
+
+/// A refusal is an answer (a regency does not see a transfer to Bogor: 404);
+/// a server error is not.
+fn tolerated(r: &TestResponse, op: &Op) {
+    assert!(
+        [200, 201, 403, 404, 409, 422].contains(&r.status.as_u16()),
+        "{op:?} answered {}: {}",
+        r.status,
+        r.text()
+    );
+}
+
+async fn run_operations(ops: Vec<Op>) {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [20_000_000, 8_000_000, 4_000_000]).await;
+    let owners = [
+        (w.apbn.clone(), w.ministry.clone()),
+        (w.apbd_province.clone(), w.province_finance.clone()),
+        (w.apbd_pontianak.clone(), w.pontianak.clone()),
+    ];
+    let mut transfers: Vec<Transfer> = Vec::new();
+    let mut items: Vec<(String, String)> = Vec::new();
+    let mut disputes: Vec<String> = Vec::new();
+    for (n, op) in ops.iter().enumerate() {
+        let pick = |i: usize, len: usize| (len > 0).then(|| i % len);
+        match op {
+            Op::Plan { home, estimate } => {
+                let destination = if *home { "6171" } else { "3201" };
+                // A plan the budgets cannot cover is refused whole; plan within reach.
+                let origin = format!("{}.{}", &destination[..2], &destination[2..]);
+                let case = w.ready_case(&app, &origin).await;
+                let plan = json!({
+                    "destination_region": destination,
+                    "legs": [{"mode": "road", "from": "RPTC Pontianak", "to": destination, "planned_departure": "2019-03-20T01:00:00Z"}],
+                    "estimated_costs": [{"category": "transport", "amount": estimate}]
+                });
+                let created = app
+                    .post("/api/v1/transfers", &plan, Some(&w.province_worker))
+                    .await;
+                tolerated(&created, op);
+                if created.status == 201 {
+                    let id = created.json()["id"].as_str().unwrap().to_owned();
+                    let joined = app
+                        .post(
+                            &format!("/api/v1/transfers/{id}/cases"),
+                            &json!({"case_ids": [case]}),
+                            Some(&w.province_worker),
+                        )
+                        .await;
+                    assert_eq!(joined.status, 200, "{}", joined.text());
+                    transfers.push(Transfer { id, case });
+                }
+            }
+            Op::Cost {
+                transfer,
+                category,
+                amount,
+            } => {
+                let Some(t) = pick(*transfer, transfers.len()) else {
+                    continue;
+                };
+                let category = [
+                    "transport",
+                    "meals",
+                    "escort_allowance",
+                    "accommodation",
+                    "other",
+                ][*category];
+                let r = w
+                    .cost(
+                        &app,
+                        &transfers[t],
+                        json!({"category": category, "amount": amount, "late_reason": "kuitansi menyusul"}),
+                    )
+                    .await;
+                tolerated(&r, op);
+                if r.status == 201 {
+                    items.push((
+                        transfers[t].id.clone(),
+                        r.json()["id"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+            Op::CancelCost { item } => {
+                let Some(i) = pick(*item, items.len()) else {
+                    continue;
+                };
+                let (t, id) = &items[i];
+                let r = app
+                    .post(
+                        &format!("/api/v1/transfers/{t}/costs/{id}/cancellation"),
+                        &json!({"reason": "salah catat"}),
+                        Some(&w.province_finance),
+                    )
+                    .await;
+                tolerated(&r, op);
+            }
+            Op::Advance { transfer } => {
+                let Some(t) = pick(*transfer, transfers.len()) else {
+                    continue;
+                };
+                let status = app
+                    .get(
+                        &format!("/api/v1/transfers/{}", transfers[t].id),
+                        Some(&w.province_worker),
+                    )
+                    .await
+                    .json()["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let r = match status.as_str() {
+                    "planned" => w.step(&app, &transfers[t], "departed").await,
+                    "departed" => w.step(&app, &transfers[t], "arrived").await,
+                    "arrived" => w.hand_over(&app, &transfers[t]).await,
+                    _ => continue,
+                };
+                tolerated(&r, op);
+            }
+            Op::CancelTransfer { transfer } => {
+                let Some(t) = pick(*transfer, transfers.len()) else {
+                    continue;
+                };
+                let r = w.step(&app, &transfers[t], "cancelled").await;
+                tolerated(&r, op);
+            }
+            Op::Reverse { budget, entry } => {
+                let (budget, token) = &owners[*budget];
+                let ledger = w.ledger(&app, token, budget).await;
+                let e = &ledger[entry % ledger.len()];
+                let r = app
+                    .post(
+                        &format!("/api/v1/budgets/{budget}/ledger"),
+                        &json!({"reverses_id": e["id"], "reason": "koreksi"}),
+                        Some(token),
+                    )
+                    .await;
+                tolerated(&r, op);
+                if e["transfer_id"].is_string() {
+                    assert_ne!(r.status, 201, "a transfer's entry was reversed by hand");
+                }
+            }
+            Op::Revise { budget, amount } => {
+                let (budget, token) = &owners[*budget];
+                let r = app
+                    .post(
+                        &format!("/api/v1/budgets/{budget}/ledger"),
+                        &json!({"kind": "revision", "amount": if *amount == 0 { 1 } else { *amount }, "reason": "APBD-P"}),
+                        Some(token),
+                    )
+                    .await;
+                tolerated(&r, op);
+            }
+            Op::Dispute { item } => {
+                let Some(i) = pick(*item, items.len()) else {
+                    continue;
+                };
+                let (t, id) = &items[i];
+                let r = app
+                    .post(
+                        &format!("/api/v1/transfers/{t}/costs/{id}/disputes"),
+                        &json!({"budget_id": w.apbd_pontianak, "reason": "bukan bagian kami"}),
+                        Some(&w.pontianak),
+                    )
+                    .await;
+                tolerated(&r, op);
+                if r.status == 201 {
+                    disputes.push(r.json()["id"].as_str().unwrap().to_owned());
+                }
+            }
+            Op::Resolve { dispute, upheld } => {
+                let Some(d) = pick(*dispute, disputes.len()) else {
+                    continue;
+                };
+                let r = app
+                    .post(
+                        &format!("/api/v1/cost-disputes/{}/resolution", disputes[d]),
+                        &json!({"decision": if *upheld { "upheld" } else { "rejected" }, "reason": "diperiksa"}),
+                        Some(&w.province_finance),
+                    )
+                    .await;
+                tolerated(&r, op);
+            }
+        }
+        let differences = w.differences(&app, &w.admin).await;
+        assert!(
+            differences.is_empty(),
+            "after step {n} ({op:?}) of {ops:?}: {differences:#?}"
+        );
+        for (budget, token) in &owners {
+            let balance = w.balance(&app, token, budget).await;
+            assert!(
+                balance["available"].as_i64().unwrap() >= 0
+                    && balance["committed"].as_i64().unwrap() >= 0,
+                "after step {n} ({op:?}): {balance}"
+            );
+        }
+    }
+}
+
+/// The property of issue 23, point 2: whatever sequence of plans, costs,
+/// corrections, cancellations, handovers, reversals and disputes the API
+/// accepts, the reconciliation stays empty and no budget goes below zero.
+#[test]
+fn random_sequences_of_money_operations_keep_the_books_reconciled() {
+    use proptest::test_runner::{Config, TestRunner};
+    let cases = std::env::var("PULANG_MONEY_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        max_shrink_iters: 32,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&proptest::collection::vec(op(), 6..30), |ops| {
+            actix_web::rt::System::new().block_on(run_operations(ops));
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn a_finance_officer_books_dates_accounts_and_payment_orders_and_reports_by_them() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "6171", 3_000_000).await;
+    let bad = w
+        .cost(
+            &app,
+            &t,
+            json!({"category": "transport", "amount": 100_000, "account_code": "bus", "sp2d_number": "SP2D-1"}),
+        )
+        .await;
+    let problem = bad.assert_problem(422).to_string();
+    assert!(
+        problem.contains("account_code") && problem.contains("sp2d_date"),
+        "{problem}"
+    );
+
+    let travel = "5.1.02.04.01.0001";
+    let meals = "5.1.02.01.01.0052";
+    for (category, amount, spent_on, account) in [
+        ("transport", 1_000_000, "2019-03-20", travel),
+        ("meals", 200_000, "2019-03-21", meals),
+        ("transport", 500_000, "2019-04-02", travel),
+    ] {
+        let r = w
+            .cost(
+                &app,
+                &t,
+                json!({"category": category, "amount": amount, "spent_on": spent_on, "account_code": account,
+                       "payee": "CV Khatulistiwa Trans", "sp2d_number": format!("SP2D-{spent_on}"), "sp2d_date": "2019-04-10"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["account_code"], account);
+    }
+
+    // The ledger carries what was booked, and filters by it.
+    let path = format!("/api/v1/budgets/{}/ledger", w.apbd_province);
+    let march = app
+        .get(
+            &format!("{path}?kind=realisation&from=2019-03-01&to=2019-03-31"),
+            Some(&w.province_finance),
+        )
+        .await
+        .json();
+    let march: Vec<(i64, String)> = march
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["amount"].as_i64().unwrap(),
+                e["spent_on"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        march,
+        vec![
+            (600_000, "2019-03-20".to_owned()),
+            (120_000, "2019-03-21".to_owned())
+        ]
+    );
+    let on_meals = app
+        .get(
+            &format!("{path}?account_code={meals}"),
+            Some(&w.province_finance),
+        )
+        .await
+        .json();
+    assert_eq!(on_meals.as_array().unwrap().len(), 1);
+    assert_eq!(on_meals[0]["sp2d_number"], "SP2D-2019-03-21");
+    assert_eq!(on_meals[0]["payee"], "CV Khatulistiwa Trans");
+    let csv = app
+        .call(
+            actix_web::test::TestRequest::get()
+                .uri(&format!("{path}?kind=realisation"))
+                .insert_header(("Authorization", format!("Bearer {}", w.province_finance)))
+                .insert_header(("Accept", "text/csv")),
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let text = csv.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0]
+            .trim_start_matches('\u{feff}')
+            .starts_with("id,recorded_at,spent_on,kind,amount")
+    );
+    assert!(
+        lines[1].contains(",2019-03-20,realisation,600000,"),
+        "{text}"
+    );
+
+    // The realisation report: DPA number, activity code, by month, quarter and account.
+    let report = app
+        .get(
+            &format!("/api/v1/budgets/{}/realisation", w.apbd_province),
+            Some(&w.province_finance),
+        )
+        .await
+        .json();
+    assert_eq!(report["document_number"], "DOC-apbd_province");
+    assert_eq!(report["activity_code"], "1.06.01.2.04");
+    assert_eq!(
+        report["by_month"],
+        json!([{"key": "2019-03", "realised": 720_000}, {"key": "2019-04", "realised": 300_000}])
+    );
+    assert_eq!(
+        report["by_quarter"],
+        json!([{"key": "2019-Q1", "realised": 720_000}, {"key": "2019-Q2", "realised": 300_000}])
+    );
+    assert_eq!(
+        report["by_account_code"],
+        json!([{"key": meals, "realised": 120_000}, {"key": travel, "realised": 900_000}])
+    );
+    // As of the end of March: the allocation and March's spending; the
+    // commitments were recorded today, after that date.
+    let march_end = app
+        .get(
+            &format!(
+                "/api/v1/budgets/{}/realisation?as_of=2019-03-31",
+                w.apbd_province
+            ),
+            Some(&w.province_finance),
+        )
+        .await
+        .json();
+    assert_eq!(march_end["balance"], b(20_000_000, 0, 720_000));
+    assert_eq!(
+        march_end["by_quarter"],
+        json!([{"key": "2019-Q1", "realised": 720_000}])
+    );
+    // The regency sees its own report, the ministry none of the province's.
+    app.get(
+        &format!("/api/v1/budgets/{}/realisation", w.apbd_province),
+        Some(&w.ministry),
+    )
+    .await
+    .assert_problem(404);
+    let regency = app
+        .get(
+            &format!("/api/v1/budgets/{}/realisation", w.apbd_pontianak),
+            Some(&w.pontianak),
+        )
+        .await
+        .json();
+    assert_eq!(
+        regency["by_month"][0],
+        json!({"key": "2019-03", "realised": 480_000})
+    );
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+}

@@ -62,6 +62,10 @@ fn declared_columns() -> BTreeSet<(String, String)> {
             &cost_disputes::table.select(cost_disputes::all_columns),
         )
         .to_string(),
+        diesel::debug_query::<diesel::pg::Pg, _>(
+            &budget_ledger::table.select(budget_ledger::all_columns),
+        )
+        .to_string(),
     ];
     let mut set = BTreeSet::new();
     for statement in sql {
