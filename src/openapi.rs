@@ -107,6 +107,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::transfers::lifecycle::transition_transfer)
                 .service(crate::transfers::lifecycle::hand_over_transfer)
                 .service(crate::transfers::lifecycle::create_transfer_cost)
+                .service(crate::transfers::corrections::confirm_transfer_cost)
                 .service(crate::transfers::corrections::cancel_transfer_cost)
                 .service(crate::transfers::corrections::create_cost_dispute)
                 .service(crate::transfers::corrections::resolve_cost_dispute)

@@ -388,6 +388,8 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamptz>,
         cancelled_reason -> Nullable<Text>,
         late_reason -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamptz>,
+        confirmed_by -> Nullable<Uuid>,
         spent_on -> Nullable<Date>,
         account_code -> Nullable<Text>,
         payee -> Nullable<Text>,

@@ -441,14 +441,38 @@ pub async fn demo_2019(
                 )
                 .await?;
         }
-        for (category, amount) in [("transport", fare * n * 9 / 10), ("meals", 55_000 * n)] {
-            let item = json!({"category": category, "amount": amount, "receipt_number": format!("KW-{}", transfer["reference"].as_str().unwrap_or_default())});
-            client
+        // The case worker proposes each cost; a finance officer of the
+        // paying budget (the ministry's outside the province, the province's
+        // inside) confirms it, and only then is it realised.
+        let (confirmer, travel, meals) = if inside {
+            (&province_finance, "5.1.02.04.01.0001", "5.1.02.01.01.0052")
+        } else {
+            (&ministry, "524111", "521211")
+        };
+        for (category, amount, account) in [
+            ("transport", fare * n * 9 / 10, travel),
+            ("meals", 55_000 * n, meals),
+        ] {
+            let item = json!({"category": category, "amount": amount,
+                              "receipt_number": format!("KW-{}", transfer["reference"].as_str().unwrap_or_default()),
+                              "spent_on": format!("2019-{month:02}-28"), "account_code": account});
+            let proposed = client
                 .send(
                     "POST",
                     &format!("/api/v1/transfers/{id}/costs"),
                     &province,
                     Some(item),
+                )
+                .await?;
+            client
+                .send(
+                    "POST",
+                    &format!(
+                        "/api/v1/transfers/{id}/costs/{}/confirmation",
+                        proposed["id"].as_str().unwrap_or_default()
+                    ),
+                    confirmer,
+                    Some(json!({"note": "SPJ lengkap"})),
                 )
                 .await?;
         }

@@ -6,6 +6,14 @@
 ALTER TABLE transfers ADD COLUMN closed_at timestamptz;
 UPDATE transfers SET closed_at = updated_at WHERE status IN ('handed_over', 'cancelled');
 
+-- Separation of duties: a case worker proposes a cost item (nothing moves);
+-- a finance officer of a budget that pays it confirms it, and only then is it
+-- realised. Items recorded before this rule were realised when recorded.
+ALTER TABLE transfer_cost_items
+    ADD COLUMN confirmed_at timestamptz,
+    ADD COLUMN confirmed_by uuid;
+UPDATE transfer_cost_items SET confirmed_at = recorded_at, confirmed_by = recorded_by;
+
 -- A cost item is never deleted: a cancellation reverses its realisations on
 -- every paying budget in the same transaction and is kept here, with why.
 -- A cost recorded after the transfer closed carries the reason it is late.

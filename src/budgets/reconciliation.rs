@@ -2,8 +2,9 @@
 //! caller's budget scope, answered as the differences found. On a consistent
 //! database the list is empty.
 //!
-//! 1. `cost_item_realised`: every cost item is realised exactly once in total
-//!    (its amount; zero once cancelled), summed over every paying budget.
+//! 1. `cost_item_realised`: every confirmed cost item is realised exactly
+//!    once in total (its amount; zero while only proposed, and once
+//!    cancelled), summed over every paying budget.
 //! 2. `cost_item_split`: each paying budget carries the share the split rule
 //!    gives: APBN pays all of an out-of-province return; an approved
 //!    agreement splits an in-province cost with largest-remainder rounding;
@@ -115,7 +116,7 @@ struct ItemShare {
     #[diesel(sql_type = BigInt)]
     amount: i64,
     #[diesel(sql_type = Bool)]
-    cancelled: bool,
+    inactive: bool,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     budget_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -153,7 +154,7 @@ WITH seen AS (
   SELECT DISTINCT l.transfer_id FROM budget_ledger l JOIN budgets b ON b.id = l.budget_id
   WHERE l.transfer_id IS NOT NULL AND BUDGETS)
 SELECT ci.id AS item_id, t.id AS transfer_id, t.reference, t.destination_region, t.handling_province,
-       ci.category, ci.amount, (ci.cancelled_at IS NOT NULL) AS cancelled,
+       ci.category, ci.amount, (ci.cancelled_at IS NOT NULL OR ci.confirmed_at IS NULL) AS inactive,
        l.budget_id, b.source, max(l.agreement_id::text)::uuid AS agreement_id,
        coalesce(sum(l.amount), 0)::bigint AS realised
 FROM transfer_cost_items ci
@@ -267,7 +268,7 @@ fn check_item(
         d
     };
     let total: i64 = rows.iter().map(|r| r.realised).sum();
-    let expected_total = if first.cancelled { 0 } else { first.amount };
+    let expected_total = if first.inactive { 0 } else { first.amount };
     if total != expected_total {
         out.push(about(difference(
             "cost_item_realised",
@@ -275,7 +276,11 @@ fn check_item(
                 "{} {} cost item{} is realised {total} on its budgets in all, not {expected_total}",
                 first.reference,
                 first.category,
-                if first.cancelled { " (cancelled)" } else { "" }
+                if first.inactive {
+                    " (cancelled or not confirmed)"
+                } else {
+                    ""
+                }
             ),
             expected_total,
             total,
@@ -288,7 +293,7 @@ fn check_item(
             entry.0 += r.realised;
         }
     }
-    let expected: BTreeMap<Uuid, i64> = if first.cancelled {
+    let expected: BTreeMap<Uuid, i64> = if first.inactive {
         BTreeMap::new()
     } else {
         match expected_shares(first, agreements) {

@@ -1,5 +1,10 @@
-//! Correcting a transfer's money: cancelling a cost item, and a regency's
-//! dispute of its share.
+//! A transfer's money after the plan: confirming a proposed cost item,
+//! cancelling one, and a regency's dispute of its share.
+//!
+//! - **Separation of duties**: a case worker proposes a cost item (nothing
+//!   moves); a finance officer of a budget the split rule charges for it —
+//!   not the person who proposed it — confirms it, and the confirmation
+//!   realises it on every paying budget.
 //!
 //! The ledger entries of a transfer (commitments, releases, realisations)
 //! change only through the transfer's own operations, never through a manual
@@ -216,6 +221,138 @@ pub async fn cancel_transfer_cost(
             .await?;
             queries::touch(conn, transfer.id).await?;
             crate::events::transfer_changed(conn, transfer.id, "cost_cancelled").await?;
+            Ok(saved)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+/// A finance officer's confirmation of a proposed cost.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "Kuitansi dan SPJ diperiksa"}))]
+pub struct ConfirmCostRequest {
+    /// What was checked (kept in the audit log).
+    pub note: Option<String>,
+}
+
+/// Confirm a proposed cost.
+///
+/// By a finance officer of an agency whose budget the split rule charges for
+/// the item (the ministry for an out-of-province return, the province or the
+/// regency for an in-province one), who is not the person that proposed it.
+/// Realises the item through the split rule: what was committed for the
+/// transfer is consumed first on each budget, and a budget that cannot cover
+/// its share refuses the whole confirmation (409 with the shortfall).
+#[utoipa::path(
+    tag = "transfers",
+    operation_id = "confirm_transfer_cost",
+    params(
+        ("id" = Uuid, Path, description = "The transfer's id"),
+        ("item_id" = Uuid, Path, description = "The cost item's id"),
+    ),
+    request_body = ConfirmCostRequest,
+    responses(
+        (status = 200, description = "The confirmed (realised) cost item", body = CostItem),
+        (status = 403, description = "Not a finance officer of a paying budget, or the one who proposed it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already confirmed or cancelled, or a budget cannot cover its share", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/transfers/{id}/costs/{item_id}/confirmation")]
+pub async fn confirm_transfer_cost(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Json<ConfirmCostRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Operation::ManageBudgets)?;
+    let (id, item_id) = path.into_inner();
+    let note = body.0.note;
+    let scope = caller.transfer_scope();
+    let actor = Actor::from(&caller);
+    let mut conn = state.pool.get().await?;
+    let saved = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let transfer = queries::find_for_update(conn, &scope, id)
+                .await?
+                .ok_or_else(not_found)?;
+            let item = lock_item(conn, transfer.id, item_id).await?;
+            if item.cancelled_at.is_some() || item.confirmed_at.is_some() {
+                return Err(ApiError::conflict(format!(
+                    "the cost item is already {}",
+                    if item.cancelled_at.is_some() {
+                        "cancelled"
+                    } else {
+                        "confirmed"
+                    }
+                ))
+                .with_kind(
+                    "cost-item-settled",
+                    "Cost item already confirmed or cancelled",
+                ));
+            }
+            let payers = costs::paying_budgets(conn, &transfer, item.category, item.amount).await?;
+            let owners: Vec<Uuid> = budgets::table
+                .filter(budgets::id.eq_any(&payers))
+                .select(budgets::owner_agency_id)
+                .load(conn)
+                .await?;
+            if !caller.is_system_admin() && !owners.contains(&caller.agency_id) {
+                return Err(ApiError::forbidden(
+                    "a finance officer of a budget that pays this cost confirms it",
+                ));
+            }
+            if item.recorded_by == Some(caller.principal_id) {
+                return Err(ApiError::forbidden(
+                    "who proposed a cost does not confirm it (separation of duties)",
+                ));
+            }
+            let members = super::handlers::member_count(conn, transfer.id).await?;
+            let heads = if members > 0 {
+                members
+            } else {
+                super::lifecycle::handed_over_count(conn, transfer.id).await?
+            };
+            let booking = crate::budgets::booking::Booking {
+                spent_on: item.spent_on,
+                account_code: item.account_code.clone(),
+                payee: item.payee.clone(),
+                sp2d_number: item.sp2d_number.clone(),
+                sp2d_date: item.sp2d_date,
+            };
+            costs::realise(
+                conn,
+                &actor,
+                &transfer,
+                item.id,
+                item.category,
+                item.amount,
+                heads,
+                &booking,
+            )
+            .await?;
+            let saved: CostItem = diesel::update(transfer_cost_items::table.find(item.id))
+                .set((
+                    transfer_cost_items::confirmed_at.eq(Utc::now()),
+                    transfer_cost_items::confirmed_by.eq(caller.principal_id),
+                ))
+                .returning(CostItem::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::change(
+                    "transfer.cost_confirmed",
+                    "transfer",
+                    transfer.id,
+                    Some(&item),
+                    Some(&serde_json::json!({"item": saved, "note": note})),
+                ),
+            )
+            .await?;
+            queries::touch(conn, transfer.id).await?;
+            crate::events::transfer_changed(conn, transfer.id, "cost_confirmed").await?;
             Ok(saved)
         })
         .await?;

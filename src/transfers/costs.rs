@@ -149,6 +149,18 @@ pub async fn release_all(
     Ok(())
 }
 
+/// The budgets the split rule would charge for a cost of `transfer`.
+pub async fn paying_budgets(
+    conn: &mut AsyncPgConnection,
+    transfer: &TransferRow,
+    category: CostCategory,
+    amount: i64,
+) -> ApiResult<Vec<Uuid>> {
+    let set = payers_for(conn, transfer).await?;
+    let result = split(transfer, &set, category, amount)?;
+    Ok(result.charges.iter().map(|c| c.budget_id).collect())
+}
+
 /// Realises an actual cost item: splits it, releases what was committed for it
 /// on each budget (up to the charge), then records the realisation.
 pub async fn realise(

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::costs;
-use super::handlers::{member_count, not_found, transfer_response};
+use super::handlers::{not_found, transfer_response};
 use super::model::{HandoverOutcome, TransferRow, TransferStatus};
 use super::queries::{self, CostItem};
 use crate::access::{Operation, TransferScope};
@@ -456,26 +456,30 @@ pub fn late_cost_rule(
     }
 }
 
-/// Record an actual cost.
+/// Propose an actual cost.
 ///
-/// Charges the cost to the budgets the split rule names, as realisations with
-/// the transfer and cost item as reference, consuming what was committed for
-/// the transfer on each budget first. A budget that cannot cover it refuses
-/// (409 with the shortfall). After the transfer is handed over or cancelled,
-/// a cost needs a `late_reason` and is accepted for 30 days after closing,
-/// then refused (409 `transfer-costs-closed`). Send an `Idempotency-Key` header so that a retry
-/// after a 503 or a lost answer charges nothing twice.
+/// A case worker of the province running the transfer records what was spent
+/// (with its receipt, date of spending, account code, payee and payment
+/// order); nothing moves in the budgets yet. A finance officer of a budget
+/// that pays it confirms it with
+/// `POST /api/v1/transfers/{id}/costs/{item_id}/confirmation`, and only then
+/// is it realised through the split rule (separation of duties). A cost no
+/// budget could pay is refused at once (409). After the transfer is handed
+/// over or cancelled, a cost needs a `late_reason` and is accepted for 30
+/// days after closing, then refused (409 `transfer-costs-closed`). Send an
+/// `Idempotency-Key` header so that a retry after a 503 or a lost answer
+/// records nothing twice.
 #[utoipa::path(
     tag = "transfers",
     operation_id = "create_transfer_cost",
     params(
         ("id" = Uuid, Path, description = "The transfer's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of charging the cost again"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of recording the cost again"),
     ),
     request_body = NewCostItem,
     responses(
-        (status = 201, description = "The recorded cost item", body = CostItem),
-        (status = 409, description = "A budget cannot cover the cost", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The proposed cost item", body = CostItem),
+        (status = 409, description = "No budget to charge, or the transfer's costs are closed", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/transfers/{id}/costs")]
@@ -541,28 +545,15 @@ pub async fn create_transfer_cost(
                         .returning(CostItem::as_returning())
                         .get_result(conn)
                         .await?;
-                    let members = member_count(conn, transfer.id).await?;
-                    let heads = if members > 0 {
-                        members
-                    } else {
-                        handed_over_count(conn, transfer.id).await?
-                    };
-                    costs::realise(
-                        conn,
-                        &actor,
-                        &transfer,
-                        saved.id,
-                        item.category,
-                        item.amount,
-                        heads,
-                        &booking,
-                    )
-                    .await?;
+                    // Nothing moves yet: a finance officer of a paying budget
+                    // confirms the proposal (separation of duties). The split is
+                    // tried now so that a cost no budget could pay is refused at once.
+                    costs::paying_budgets(conn, &transfer, item.category, item.amount).await?;
                     audit::record(
                         conn,
                         &actor,
                         Entry::change(
-                            "transfer.cost",
+                            "transfer.cost_proposed",
                             "transfer",
                             transfer.id,
                             None::<&()>,
@@ -571,7 +562,7 @@ pub async fn create_transfer_cost(
                     )
                     .await?;
                     queries::touch(conn, transfer.id).await?;
-                    crate::events::transfer_changed(conn, transfer.id, "cost_recorded").await?;
+                    crate::events::transfer_changed(conn, transfer.id, "cost_proposed").await?;
                     Ok(saved)
                 },
             )
@@ -584,7 +575,10 @@ pub async fn create_transfer_cost(
     })
 }
 
-async fn handed_over_count(conn: &mut AsyncPgConnection, transfer: Uuid) -> QueryResult<i32> {
+pub(super) async fn handed_over_count(
+    conn: &mut AsyncPgConnection,
+    transfer: Uuid,
+) -> QueryResult<i32> {
     let n: i64 = transfer_cases::table
         .filter(transfer_cases::transfer_id.eq(transfer))
         .filter(transfer_cases::outcome.eq("received"))

@@ -87,6 +87,11 @@ pub struct CostItem {
     pub cancelled_reason: Option<String>,
     /// Why it was recorded after the transfer closed.
     pub late_reason: Option<String>,
+    /// When a finance officer of a paying budget confirmed it (and it was
+    /// realised); absent while it is only proposed.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Who confirmed it.
+    pub confirmed_by: Option<Uuid>,
     /// When the money was spent (the date reports count it on; else the day it was recorded).
     pub spent_on: Option<chrono::NaiveDate>,
     /// Kode rekening (APBD, `5.1.02.04.01.0001`) or akun (APBN, `524111`).
@@ -122,8 +127,10 @@ pub struct TransferCosts {
     pub estimated: i64,
     /// Committed on budgets and not yet released or spent.
     pub committed: i64,
-    /// Spent (the cost items).
+    /// Spent: the confirmed cost items that are not cancelled.
     pub realised: i64,
+    /// Proposed by a case worker, waiting for a finance officer's confirmation.
+    pub proposed: i64,
     /// Realised ÷ returnees received (or members, before handover), whole rupiah.
     pub per_returnee: Option<i64>,
 }
@@ -278,7 +285,12 @@ fn assemble(
     let estimates = row.estimates();
     let realised: i64 = cost_items
         .iter()
-        .filter(|c| c.cancelled_at.is_none())
+        .filter(|c| c.cancelled_at.is_none() && c.confirmed_at.is_some())
+        .map(|c| c.amount)
+        .sum();
+    let proposed: i64 = cost_items
+        .iter()
+        .filter(|c| c.cancelled_at.is_none() && c.confirmed_at.is_none())
         .map(|c| c.amount)
         .sum();
     let received = members
@@ -317,6 +329,7 @@ fn assemble(
             estimated: estimates.iter().map(|e| e.amount).sum(),
             committed,
             realised,
+            proposed,
             per_returnee: (heads > 0 && realised > 0).then(|| realised / heads),
         },
         estimated_costs: estimates,

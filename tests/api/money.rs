@@ -165,7 +165,11 @@ impl Books {
             )
             .await;
         assert_eq!(joined.status, 200, "{}", joined.text());
-        Transfer { id, case }
+        Transfer {
+            id,
+            case,
+            home: destination.starts_with("61"),
+        }
     }
 
     pub async fn step(&self, app: &TestApp, t: &Transfer, to: &str) -> TestResponse {
@@ -201,13 +205,51 @@ impl Books {
         assert_eq!(r.status, 200, "{}", r.text());
     }
 
-    pub async fn cost(&self, app: &TestApp, t: &Transfer, body: Value) -> TestResponse {
+    /// A case worker proposes a cost; nothing moves until it is confirmed.
+    pub async fn propose(&self, app: &TestApp, t: &Transfer, body: Value) -> TestResponse {
         app.post(
             &format!("/api/v1/transfers/{}/costs", t.id),
             &body,
             Some(&self.province_worker),
         )
         .await
+    }
+
+    /// The finance officer who confirms a cost of `t`: the ministry's for a
+    /// return out of the province, the province's inside it.
+    pub fn confirmer(&self, t: &Transfer) -> &str {
+        if t.home {
+            &self.province_finance
+        } else {
+            &self.ministry
+        }
+    }
+
+    pub async fn confirm(
+        &self,
+        app: &TestApp,
+        t: &Transfer,
+        item: &str,
+        token: &str,
+    ) -> TestResponse {
+        app.post(
+            &format!("/api/v1/transfers/{}/costs/{item}/confirmation", t.id),
+            &json!({"note": "SPJ diperiksa"}),
+            Some(token),
+        )
+        .await
+    }
+
+    /// A cost proposed by the case worker and confirmed by the paying finance
+    /// officer; answers the proposal (or its refusal).
+    pub async fn cost(&self, app: &TestApp, t: &Transfer, body: Value) -> TestResponse {
+        let proposed = self.propose(app, t, body).await;
+        if proposed.status == 201 {
+            let item = proposed.json()["id"].as_str().unwrap().to_owned();
+            let confirmed = self.confirm(app, t, &item, self.confirmer(t)).await;
+            assert_eq!(confirmed.status, 200, "{}", confirmed.text());
+        }
+        proposed
     }
 
     pub async fn ledger(&self, app: &TestApp, token: &str, budget: &str) -> Vec<Value> {
@@ -249,6 +291,8 @@ impl Books {
 pub struct Transfer {
     pub id: String,
     pub case: String,
+    /// Inside the province (shared APBD), else APBN.
+    pub home: bool,
 }
 
 fn b(allocated: i64, committed: i64, realised: i64) -> Value {
@@ -731,6 +775,9 @@ enum Op {
         category: usize,
         amount: i64,
     },
+    /// Confirm a proposed cost item, by the paying finance officer (or, to
+    /// be refused, by the regency for a return it does not pay).
+    Confirm { item: usize, by_regency: bool },
     /// Cancel a cost item.
     CancelCost { item: usize },
     /// Move a transfer on: depart, arrive, hand over.
@@ -752,6 +799,7 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     prop_oneof![
         2 => (any::<bool>(), 100_000i64..4_000_000).prop_map(|(home, estimate)| Op::Plan { home, estimate }),
         4 => (0usize..8, 0usize..5, 1i64..3_000_000).prop_map(|(transfer, category, amount)| Op::Cost { transfer, category, amount }),
+        3 => (0usize..16, any::<bool>()).prop_map(|(item, by_regency)| Op::Confirm { item, by_regency }),
         1 => (0usize..16).prop_map(|item| Op::CancelCost { item }),
         3 => (0usize..8).prop_map(|transfer| Op::Advance { transfer }),
         1 => (0usize..8).prop_map(|transfer| Op::CancelTransfer { transfer }),
@@ -782,7 +830,7 @@ async fn run_operations(ops: Vec<Op>) {
         (w.apbd_pontianak.clone(), w.pontianak.clone()),
     ];
     let mut transfers: Vec<Transfer> = Vec::new();
-    let mut items: Vec<(String, String)> = Vec::new();
+    let mut items: Vec<(usize, String)> = Vec::new();
     let mut disputes: Vec<String> = Vec::new();
     for (n, op) in ops.iter().enumerate() {
         let pick = |i: usize, len: usize| (len > 0).then(|| i % len);
@@ -811,7 +859,11 @@ async fn run_operations(ops: Vec<Op>) {
                         )
                         .await;
                     assert_eq!(joined.status, 200, "{}", joined.text());
-                    transfers.push(Transfer { id, case });
+                    transfers.push(Transfer {
+                        id,
+                        case,
+                        home: *home,
+                    });
                 }
             }
             Op::Cost {
@@ -830,7 +882,7 @@ async fn run_operations(ops: Vec<Op>) {
                     "other",
                 ][*category];
                 let r = w
-                    .cost(
+                    .propose(
                         &app,
                         &transfers[t],
                         json!({"category": category, "amount": amount, "late_reason": "kuitansi menyusul"}),
@@ -838,10 +890,24 @@ async fn run_operations(ops: Vec<Op>) {
                     .await;
                 tolerated(&r, op);
                 if r.status == 201 {
-                    items.push((
-                        transfers[t].id.clone(),
-                        r.json()["id"].as_str().unwrap().to_owned(),
-                    ));
+                    items.push((t, r.json()["id"].as_str().unwrap().to_owned()));
+                }
+            }
+            Op::Confirm { item, by_regency } => {
+                let Some(i) = pick(*item, items.len()) else {
+                    continue;
+                };
+                let (t, id) = &items[i];
+                let t = &transfers[*t];
+                let token = if *by_regency {
+                    w.pontianak.as_str()
+                } else {
+                    w.confirmer(t)
+                };
+                let r = w.confirm(&app, t, id, token).await;
+                tolerated(&r, op);
+                if *by_regency && !t.home {
+                    assert_ne!(r.status, 200, "the regency confirmed an APBN cost");
                 }
             }
             Op::CancelCost { item } => {
@@ -849,6 +915,7 @@ async fn run_operations(ops: Vec<Op>) {
                     continue;
                 };
                 let (t, id) = &items[i];
+                let t = &transfers[*t].id;
                 let r = app
                     .post(
                         &format!("/api/v1/transfers/{t}/costs/{id}/cancellation"),
@@ -919,6 +986,7 @@ async fn run_operations(ops: Vec<Op>) {
                     continue;
                 };
                 let (t, id) = &items[i];
+                let t = &transfers[*t].id;
                 let r = app
                     .post(
                         &format!("/api/v1/transfers/{t}/costs/{id}/disputes"),
@@ -1137,6 +1205,113 @@ async fn a_finance_officer_books_dates_accounts_and_payment_orders_and_reports_b
     assert_eq!(
         regency["by_month"][0],
         json!({"key": "2019-03", "realised": 480_000})
+    );
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+}
+
+#[actix_web::test]
+async fn a_case_worker_proposes_a_cost_and_a_finance_officer_of_a_paying_budget_confirms_it() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let t = w.plan(&app, "6171", 1_000_000).await;
+    let proposed = w
+        .propose(
+            &app,
+            &t,
+            json!({"category": "transport", "amount": 800_000}),
+        )
+        .await;
+    assert_eq!(proposed.status, 201, "{}", proposed.text());
+    let item = proposed.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(proposed.json()["confirmed_at"], Value::Null);
+    // Nothing moves on a proposal.
+    assert_eq!(
+        w.balance(&app, &w.province_finance, &w.apbd_province).await,
+        b(20_000_000, 600_000, 0)
+    );
+    let view = app
+        .get(
+            &format!("/api/v1/transfers/{}", t.id),
+            Some(&w.province_worker),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (&view["costs"]["proposed"], &view["costs"]["realised"]),
+        (&json!(800_000), &json!(0))
+    );
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+
+    // Not the case worker; not the ministry, which pays nothing inside the province.
+    w.confirm(&app, &t, &item, &w.province_worker)
+        .await
+        .assert_problem(403);
+    w.confirm(&app, &t, &item, &w.ministry)
+        .await
+        .assert_problem(404);
+    // Whoever proposed does not confirm, even holding both roles.
+    let dinsos: uuid::Uuid = app
+        .get(
+            &format!("/api/v1/transfers/{}", t.id),
+            Some(&w.province_worker),
+        )
+        .await
+        .json()["planning_agency_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let both = app
+        .user_token(
+            dinsos,
+            "pptk.kalbar",
+            vec![Role::CaseWorker, Role::FinanceOfficer],
+        )
+        .await
+        .1;
+    let own = app
+        .post(
+            &format!("/api/v1/transfers/{}/costs", t.id),
+            &json!({"category": "meals", "amount": 100_000}),
+            Some(&both),
+        )
+        .await
+        .json();
+    w.confirm(&app, &t, own["id"].as_str().unwrap(), &both)
+        .await
+        .assert_problem(403);
+
+    // The regency pays a share, so its finance officer may confirm.
+    let confirmed = w.confirm(&app, &t, &item, &w.pontianak).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text());
+    assert!(confirmed.json()["confirmed_at"].is_string());
+    assert_eq!(
+        w.balance(&app, &w.province_finance, &w.apbd_province).await,
+        b(20_000_000, 120_000, 480_000)
+    );
+    assert_eq!(
+        w.balance(&app, &w.pontianak, &w.apbd_pontianak).await,
+        b(10_000_000, 80_000, 320_000)
+    );
+    w.confirm(&app, &t, &item, &w.province_finance)
+        .await
+        .assert_problem(409);
+    // A proposal cancelled before confirmation leaves no trace in the ledgers.
+    let cancelled = app
+        .post(
+            &format!(
+                "/api/v1/transfers/{}/costs/{}/cancellation",
+                t.id,
+                own["id"].as_str().unwrap()
+            ),
+            &json!({"reason": "bukan biaya transfer ini"}),
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+    assert_eq!(
+        w.balance(&app, &w.province_finance, &w.apbd_province).await,
+        b(20_000_000, 120_000, 480_000)
     );
     assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
 }
