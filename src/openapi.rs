@@ -96,6 +96,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::budgets::agreements::list_cost_sharing_agreements)
                 .service(crate::budgets::agreements::create_cost_sharing_agreement)
                 .service(crate::budgets::agreements::get_cost_sharing_agreement)
+                .service(crate::budgets::settlements::get_agreement_statement)
                 .service(crate::budgets::agreements::approve_cost_sharing_agreement)
                 .service(crate::budgets::agreements::reject_cost_sharing_agreement)
                 .service(crate::transfers::handlers::list_transfers)

@@ -132,7 +132,7 @@ type Boxed<'a> = csa::BoxedQuery<
     diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Agreement, diesel::pg::Pg>>,
 >;
 
-fn scoped<'a>(scope: &BudgetScope, agency: Uuid) -> Boxed<'a> {
+pub(super) fn scoped<'a>(scope: &BudgetScope, agency: Uuid) -> Boxed<'a> {
     let q = csa::table.select(Agreement::as_select()).into_boxed();
     match scope.clone() {
         BudgetScope::All => q,

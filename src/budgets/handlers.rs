@@ -509,6 +509,8 @@ pub struct LedgerRequest {
     pub reason: String,
     /// Reverse this entry instead (same kind, opposite amount; once only).
     pub reverses_id: Option<i64>,
+    /// The cost-sharing agreement a `settlement` pays under (only with that kind).
+    pub agreement_id: Option<Uuid>,
     /// When the money was spent (date).
     pub spent_on: Option<chrono::NaiveDate>,
     /// Kode rekening (APBD, `5.1.02.04.01.0001`) or akun (APBN, `524111`); see docs/money.md.
@@ -524,8 +526,11 @@ pub struct LedgerRequest {
 /// Record a ledger entry.
 ///
 /// For finance officers of the owning agency: a revision of the allocation,
-/// a commitment, release or realisation outside a transfer, or the reversal of
-/// an earlier entry. An entry that would take the available amount below zero
+/// a commitment, release or realisation outside a transfer, a `settlement`
+/// of a regency's share under an agreement (naming `agreement_id`; it does
+/// not change the balance and cannot exceed what is owed), or the reversal
+/// of an earlier manual entry. Entries that belong to a transfer change only
+/// through the transfer (409 `transfer-entry`). An entry that would take the available amount below zero
 /// is refused with a 409 stating the `shortfall`, also when requests arrive at
 /// once: entries of one budget are serialised by a row lock. Send an
 /// `Idempotency-Key` header so that a retry after a 503 or a lost answer
@@ -594,10 +599,32 @@ pub async fn create_ledger_entry(
                     let budget = ledger::lock(conn, *id).await?.ok_or_else(not_found)?;
                     let new = match request.reverses_id {
                         Some(original_id) => reversal(conn, &budget, original_id, reason).await?,
-                        None => NewEntry {
-                            booking: booking.clone(),
-                            ..manual_entry(request.kind, request.amount, reason)?
-                        },
+                        None => {
+                            let plain = manual_entry(request.kind, request.amount, reason)?;
+                            let agreement_id = if plain.kind == LedgerKind::Settlement {
+                                Some(
+                                    super::settlements::check(
+                                        conn,
+                                        &budget,
+                                        request.agreement_id,
+                                        plain.amount,
+                                    )
+                                    .await?,
+                                )
+                            } else if request.agreement_id.is_some() {
+                                return Err(ApiError::invalid_field(
+                                    "agreement_id",
+                                    "only a settlement names an agreement",
+                                ));
+                            } else {
+                                None
+                            };
+                            NewEntry {
+                                booking: booking.clone(),
+                                agreement_id,
+                                ..plain
+                            }
+                        }
                     };
                     let entry = ledger::append(conn, &actor, &budget, new).await?;
                     audit::record(

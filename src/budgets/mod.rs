@@ -15,6 +15,7 @@ pub mod payers;
 pub mod queries;
 pub mod realisation;
 pub mod reconciliation;
+pub mod settlements;
 pub mod split;
 pub mod summary;
 

@@ -57,6 +57,9 @@ crate::text_enum! {
         Release => "release",
         /// Money actually spent.
         Realisation => "realisation",
+        /// A regency's payment to the province of its share under an
+        /// agreement; it does not change the balance.
+        Settlement => "settlement",
     }
 }
 
@@ -125,6 +128,7 @@ impl Balance {
             LedgerKind::Commitment => b.committed += amount,
             LedgerKind::Release => b.committed -= amount,
             LedgerKind::Realisation => b.realised += amount,
+            LedgerKind::Settlement => {}
         }
         b.available = b.allocated - b.committed - b.realised;
         b

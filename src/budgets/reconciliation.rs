@@ -19,6 +19,10 @@
 //!    (`GET /api/v1/stats/costs`) equals the ledgers, per funding source, and
 //!    its destinations plus its not-handed-over transfers add up to the same.
 //!
+//! 7. `settlement_exceeds_share`: no regency has settled more under an
+//!    agreement than its share of the confirmed costs (a cancellation after
+//!    a settlement shows here, for the province to refund or net).
+//!
 //! Everything is read in one repeatable-read snapshot, so that a write
 //! arriving meanwhile cannot show up as a difference.
 
@@ -89,7 +93,7 @@ pub struct Reconciliation {
 }
 
 /// The checks, in the order they run.
-pub const CHECKS: [&str; 7] = [
+pub const CHECKS: [&str; 8] = [
     "cost_item_realised",
     "cost_item_split",
     "realisation_without_cost_item",
@@ -97,6 +101,7 @@ pub const CHECKS: [&str; 7] = [
     "balance",
     "report_by_source",
     "report_by_transfer",
+    "settlement_exceeds_share",
 ];
 
 #[derive(QueryableByName)]
@@ -187,6 +192,33 @@ WHERE l.kind IN ('commitment', 'release') AND t.status IN ('handed_over', 'cance
 GROUP BY t.id, t.reference, l.budget_id
 HAVING sum(CASE WHEN l.kind = 'commitment' THEN l.amount ELSE -l.amount END) <> 0
 ORDER BY t.reference, l.budget_id";
+
+#[derive(QueryableByName)]
+struct Settled {
+    #[diesel(sql_type = SqlUuid)]
+    agreement_id: Uuid,
+    #[diesel(sql_type = Text)]
+    regency_code: String,
+    #[diesel(sql_type = SqlUuid)]
+    budget_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    owed: i64,
+    #[diesel(sql_type = BigInt)]
+    settled: i64,
+}
+
+const OVER_SETTLED: &str = "\
+SELECT a.id AS agreement_id, a.regency_code, a.regency_budget_id AS budget_id,
+       coalesce(sum(l.amount) FILTER (WHERE l.kind = 'realisation'), 0)::bigint AS owed,
+       coalesce(sum(l.amount) FILTER (WHERE l.kind = 'settlement'), 0)::bigint AS settled
+FROM cost_sharing_agreements a
+JOIN budget_ledger l ON l.agreement_id = a.id AND l.budget_id = a.regency_budget_id
+JOIN budgets b ON b.id = l.budget_id
+WHERE a.fiscal_year = $1 AND BUDGETS AND $3 IS NOT NULL
+GROUP BY a.id, a.regency_code, a.regency_budget_id
+HAVING coalesce(sum(l.amount) FILTER (WHERE l.kind = 'settlement'), 0)
+     > coalesce(sum(l.amount) FILTER (WHERE l.kind = 'realisation'), 0)
+ORDER BY a.regency_code";
 
 const LEDGER_BY_SOURCE: &str = "\
 SELECT b.source, sum(l.amount)::bigint AS amount
@@ -499,6 +531,20 @@ pub async fn reconcile(
             by_source,
             by_transfer,
         ));
+    }
+    // 7: settlements above the share.
+    for row in rows::<Settled>(conn, OVER_SETTLED, year, &scope).await? {
+        let mut d = difference(
+            "settlement_exceeds_share",
+            format!(
+                "{} has settled {} under agreement {} but its share is {}",
+                row.regency_code, row.settled, row.agreement_id, row.owed
+            ),
+            row.owed,
+            row.settled,
+        );
+        d.budget_id = Some(row.budget_id);
+        out.push(d);
     }
     Ok(out)
 }

@@ -116,6 +116,34 @@ pub async fn cancel_item(
         .filter(|e| !reversed.contains(&Some(e.id)))
         .collect();
     let locked = costs::lock_budgets(conn, open.iter().map(|e| e.budget_id)).await?;
+    // A regency that has already paid its share to the province must not be
+    // left having settled more than it owes: it reverses (refunds) its
+    // settlement first. The regency's budget row is locked above, so no
+    // settlement can slip in meanwhile.
+    for original in &open {
+        let Some(agreement_id) = original.agreement_id else {
+            continue;
+        };
+        let agreement: crate::budgets::agreements::Agreement =
+            crate::schema::cost_sharing_agreements::table
+                .find(agreement_id)
+                .select(crate::budgets::agreements::Agreement::as_select())
+                .first(conn)
+                .await?;
+        if agreement.regency_budget_id != original.budget_id {
+            continue;
+        }
+        let (_, owed, settled) = crate::budgets::settlements::sums(conn, &agreement).await?;
+        if settled > owed - original.amount {
+            return Err(ApiError::conflict(format!(
+                "the regency has settled {settled} under its agreement; without this cost it owes {}: \
+                 it reverses its settlement first",
+                owed - original.amount
+            ))
+            .with_kind("share-settled", "Share already settled")
+            .with_extension("agreement_id", serde_json::json!(agreement_id)));
+        }
+    }
     for original in &open {
         let new = crate::budgets::ledger::NewEntry {
             reverses_id: Some(original.id),

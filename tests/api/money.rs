@@ -792,6 +792,8 @@ enum Op {
     Dispute { item: usize },
     /// The province resolves a dispute.
     Resolve { dispute: usize, upheld: bool },
+    /// Kota Pontianak settles part of its share with the province.
+    Settle { amount: i64 },
 }
 
 fn op() -> impl proptest::strategy::Strategy<Value = Op> {
@@ -807,6 +809,7 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         1 => (0usize..3, -3_000_000i64..3_000_000).prop_map(|(budget, amount)| Op::Revise { budget, amount }),
         1 => (0usize..16).prop_map(|item| Op::Dispute { item }),
         1 => (0usize..8, any::<bool>()).prop_map(|(dispute, upheld)| Op::Resolve { dispute, upheld }),
+        1 => (1i64..1_500_000).prop_map(|amount| Op::Settle { amount }),
     ]
 }
 
@@ -832,6 +835,11 @@ async fn run_operations(ops: Vec<Op>) {
     let mut transfers: Vec<Transfer> = Vec::new();
     let mut items: Vec<(usize, String)> = Vec::new();
     let mut disputes: Vec<String> = Vec::new();
+    let agreements = app
+        .get("/api/v1/cost-sharing-agreements", Some(&w.pontianak))
+        .await
+        .json();
+    let agreement = agreements[0]["id"].as_str().unwrap().to_owned();
     for (n, op) in ops.iter().enumerate() {
         let pick = |i: usize, len: usize| (len > 0).then(|| i % len);
         match op {
@@ -998,6 +1006,16 @@ async fn run_operations(ops: Vec<Op>) {
                 if r.status == 201 {
                     disputes.push(r.json()["id"].as_str().unwrap().to_owned());
                 }
+            }
+            Op::Settle { amount } => {
+                let r = app
+                    .post(
+                        &format!("/api/v1/budgets/{}/ledger", w.apbd_pontianak),
+                        &json!({"kind": "settlement", "amount": amount, "agreement_id": agreement, "reason": "setor"}),
+                        Some(&w.pontianak),
+                    )
+                    .await;
+                tolerated(&r, op);
             }
             Op::Resolve { dispute, upheld } => {
                 let Some(d) = pick(*dispute, disputes.len()) else {
@@ -1314,4 +1332,122 @@ async fn a_case_worker_proposes_a_cost_and_a_finance_officer_of_a_paying_budget_
         b(20_000_000, 120_000, 480_000)
     );
     assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+}
+
+#[actix_web::test]
+async fn a_regency_settles_what_it_owes_under_its_agreement_and_no_more() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let agreements = app
+        .get("/api/v1/cost-sharing-agreements", Some(&w.pontianak))
+        .await
+        .json();
+    let agreement = agreements[0]["id"].as_str().unwrap().to_owned();
+    let t = w.plan(&app, "6171", 1_000_000).await;
+    let item = w
+        .cost(
+            &app,
+            &t,
+            json!({"category": "transport", "amount": 1_000_001}),
+        )
+        .await
+        .json();
+    let ledger = format!("/api/v1/budgets/{}/ledger", w.apbd_pontianak);
+    let settle = async |amount: i64, agreement: Option<&str>| {
+        app.post(
+            &ledger,
+            &json!({"kind": "settlement", "amount": amount, "agreement_id": agreement,
+                    "reason": "Setor ke kas daerah provinsi", "sp2d_number": "SP2D-77/2019", "sp2d_date": "2019-05-02"}),
+            Some(&w.pontianak),
+        )
+        .await
+    };
+    settle(300_000, None).await.assert_problem(422);
+    let before = w.balance(&app, &w.pontianak, &w.apbd_pontianak).await;
+    let first = settle(300_000, Some(&agreement)).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    assert_eq!(
+        w.balance(&app, &w.pontianak, &w.apbd_pontianak).await,
+        before,
+        "a settlement pays what was realised already"
+    );
+    let over = settle(200_000, Some(&agreement)).await;
+    assert_eq!(over.assert_problem(409)["outstanding"], 100_000);
+
+    let statement = app
+        .get(
+            &format!("/api/v1/cost-sharing-agreements/{agreement}/statement"),
+            Some(&w.province_finance),
+        )
+        .await
+        .json();
+    assert_eq!(statement["province_paid"], 600_001);
+    assert_eq!(statement["regency_owes"], 400_000);
+    assert_eq!(statement["settled"], 300_000);
+    assert_eq!(statement["outstanding"], 100_000);
+    assert_eq!(statement["regency_document_number"], "DOC-apbd_regency");
+    assert_eq!(statement["settlements"][0]["sp2d_number"], "SP2D-77/2019");
+    app.get(
+        &format!("/api/v1/cost-sharing-agreements/{agreement}/statement"),
+        Some(&w.ministry),
+    )
+    .await
+    .assert_problem(404);
+    assert_eq!(w.differences(&app, &w.admin).await, Vec::<Value>::new());
+
+    // The cost turns out wrong after the regency paid: the province cannot
+    // cancel it while the regency would have paid more than it owes.
+    let cancel = format!(
+        "/api/v1/transfers/{}/costs/{}/cancellation",
+        t.id,
+        item["id"].as_str().unwrap()
+    );
+    let refused = app
+        .post(
+            &cancel,
+            &json!({"reason": "kuitansi palsu"}),
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(
+        refused.assert_problem(409)["type"],
+        "/problems/share-settled"
+    );
+    // The settlement is refunded (reversed) first; then the cost goes.
+    let refund = app
+        .post(
+            &ledger,
+            &json!({"reverses_id": first.json()["id"], "reason": "dikembalikan oleh provinsi"}),
+            Some(&w.pontianak),
+        )
+        .await;
+    assert_eq!(refund.status, 201, "{}", refund.text());
+    let cancelled = app
+        .post(
+            &cancel,
+            &json!({"reason": "kuitansi palsu"}),
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+    assert_eq!(w.differences(&app, &w.pontianak).await, Vec::<Value>::new());
+
+    // Written behind the API's back, an over-settlement shows in the reconciliation.
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(
+        "INSERT INTO budget_ledger (budget_id, kind, amount, reason, agreement_id) \
+         VALUES ($1::uuid, 'settlement', 50000, 'tampered', $2::uuid)",
+    )
+    .bind::<diesel::sql_types::Text, _>(&w.apbd_pontianak)
+    .bind::<diesel::sql_types::Text, _>(&agreement)
+    .execute(&mut app.db().await)
+    .await
+    .unwrap();
+    let found = w.differences(&app, &w.pontianak).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["check"], "settlement_exceeds_share");
+    assert_eq!(
+        (&found[0]["expected"], &found[0]["actual"]),
+        (&json!(0), &json!(50_000))
+    );
 }
