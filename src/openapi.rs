@@ -86,6 +86,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(crate::budgets::summary::summarise_budgets)
                 .service(crate::budgets::summary::preview_cost_split)
                 .service(crate::budgets::reconciliation::reconcile_budgets)
+                .service(crate::budgets::forecast::forecast_budgets)
                 .service(crate::budgets::handlers::list_budgets)
                 .service(crate::budgets::handlers::create_budget)
                 .service(crate::budgets::handlers::get_budget)

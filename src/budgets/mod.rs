@@ -8,6 +8,7 @@
 
 pub mod agreements;
 pub mod booking;
+pub mod forecast;
 pub mod handlers;
 pub mod ledger;
 pub mod model;

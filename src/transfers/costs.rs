@@ -156,9 +156,27 @@ pub async fn paying_budgets(
     category: CostCategory,
     amount: i64,
 ) -> ApiResult<Vec<Uuid>> {
+    Ok(charges(conn, transfer, category, amount)
+        .await?
+        .into_iter()
+        .map(|(budget, _)| budget)
+        .collect())
+}
+
+/// What the split rule would charge each budget for a cost of `transfer`.
+pub async fn charges(
+    conn: &mut AsyncPgConnection,
+    transfer: &TransferRow,
+    category: CostCategory,
+    amount: i64,
+) -> ApiResult<Vec<(Uuid, i64)>> {
     let set = payers_for(conn, transfer).await?;
     let result = split(transfer, &set, category, amount)?;
-    Ok(result.charges.iter().map(|c| c.budget_id).collect())
+    Ok(result
+        .charges
+        .iter()
+        .map(|c| (c.budget_id, c.amount))
+        .collect())
 }
 
 /// Realises an actual cost item: splits it, releases what was committed for it

@@ -1451,3 +1451,70 @@ async fn a_regency_settles_what_it_owes_under_its_agreement_and_no_more() {
         (&json!(0), &json!(50_000))
     );
 }
+
+#[actix_web::test]
+async fn the_forecast_sets_proposed_costs_and_waiting_returnees_against_what_is_left() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let done = w.plan(&app, "6171", 1_000_000).await;
+    let r = w
+        .cost(
+            &app,
+            &done,
+            json!({"category": "transport", "amount": 1_000_001}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    w.complete(&app, &done).await;
+    let planned = w.plan(&app, "6171", 1_000_000).await;
+    let proposal = w
+        .propose(
+            &app,
+            &planned,
+            json!({"category": "transport", "amount": 500_000}),
+        )
+        .await;
+    assert_eq!(proposal.status, 201, "{}", proposal.text());
+    w.ready_case(&app, "61.71").await;
+
+    let forecast = app
+        .get("/api/v1/budgets/forecast?fiscal_year=2019", Some(&w.admin))
+        .await;
+    assert_eq!(forecast.status, 200, "{}", forecast.text());
+    let forecast = forecast.json();
+    let of = |budget: &str| {
+        forecast
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["budget_id"] == budget)
+            .unwrap()
+            .clone()
+    };
+    let province = of(&w.apbd_province);
+    assert_eq!(province["balance"], b(20_000_000, 600_000, 600_001));
+    assert_eq!(province["proposed"], 300_000);
+    assert_eq!(
+        province["waiting_returnees"], 1,
+        "the planned transfer's returnee is committed already"
+    );
+    assert_eq!(province["cost_per_returnee"], 600_001);
+    assert_eq!(province["left_after"], 18_799_999 - 300_000 - 600_001);
+    let regency = of(&w.apbd_pontianak);
+    assert_eq!(regency["proposed"], 200_000);
+    assert_eq!(regency["waiting_cost"], 400_000);
+    assert_eq!(regency["left_after"], 9_200_000 - 200_000 - 400_000);
+    let national = of(&w.apbn);
+    assert_eq!(national["waiting_returnees"], 0);
+    assert_eq!(national["waiting_cost"], Value::Null);
+    assert_eq!(national["left_after"], 100_000_000);
+    // The ministry's forecast has the APBN only.
+    let ministry = app
+        .get(
+            "/api/v1/budgets/forecast?fiscal_year=2019",
+            Some(&w.ministry),
+        )
+        .await
+        .json();
+    assert_eq!(ministry.as_array().unwrap().len(), 1);
+}
