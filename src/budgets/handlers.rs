@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::csv::Line;
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{Page, decode_cursor, page_limit};
 use crate::schema::{budget_ledger, budgets};
 use crate::state::AppState;
 
@@ -377,6 +378,10 @@ pub struct LedgerQuery {
     pub transfer_id: Option<Uuid>,
     /// Entries on this account code (kode rekening / akun).
     pub account_code: Option<String>,
+    /// Page size, 1 to 1000 (default 500); the CSV export has every entry.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// The columns of the ledger's CSV export.
@@ -438,14 +443,15 @@ fn ledger_csv(entries: &[LedgerEntry]) -> String {
 /// refer to and what was booked (date of spending, account code, payee,
 /// payment order). Filter by booked date (`from`, `to`), `kind`,
 /// `transfer_id` and `account_code`; with `Accept: text/csv` the same
-/// entries come as a spreadsheet. Entries are never changed; corrections are
+/// entries come as a spreadsheet (all of them, unpaged). Pages of `limit`
+/// entries follow `next_cursor` (keyset on the entry's position). Entries are never changed; corrections are
 /// reversing entries.
 #[utoipa::path(
     tag = "budgets",
     operation_id = "list_budget_ledger",
     params(("id" = Uuid, Path, description = "The budget's id"), LedgerQuery),
-    responses((status = 200, description = "The ledger, oldest first",
-               content((Vec<LedgerEntry> = "application/json"), (String = "text/csv"))))
+    responses((status = 200, description = "A page of the ledger, oldest first",
+               content((Page<LedgerEntry> = "application/json"), (String = "text/csv"))))
 )]
 #[get("/budgets/{id}/ledger")]
 pub async fn list_budget_ledger(
@@ -456,6 +462,13 @@ pub async fn list_budget_ledger(
     query: Query<LedgerQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadBudgets)?;
+    let csv = crate::http::csv::wants_csv(&req);
+    let limit = page_limit(query.limit, 500, 1000)?;
+    let after: Option<i64> = query
+        .cursor
+        .as_deref()
+        .map(decode_cursor::<i64>)
+        .transpose()?;
     let mut conn = state.pool.get().await?;
     queries::find(&mut conn, &caller.budget_scope(), *id)
         .await?
@@ -479,12 +492,18 @@ pub async fn list_budget_ledger(
     if let Some(code) = &query.account_code {
         q = q.filter(budget_ledger::account_code.eq(code.trim().to_owned()));
     }
+    if !csv {
+        if let Some(after) = after {
+            q = q.filter(budget_ledger::id.gt(after));
+        }
+        q = q.limit(limit as i64 + 1);
+    }
     let entries: Vec<LedgerEntry> = q
         .order(budget_ledger::id)
         .select(LedgerEntry::as_select())
         .load(&mut conn)
         .await?;
-    if crate::http::csv::wants_csv(&req) {
+    if csv {
         return Ok(HttpResponse::Ok()
             .content_type(crate::http::csv::TEXT_CSV)
             .insert_header((
@@ -493,7 +512,7 @@ pub async fn list_budget_ledger(
             ))
             .body(ledger_csv(&entries)));
     }
-    Ok(HttpResponse::Ok().json(entries))
+    Ok(HttpResponse::Ok().json(Page::from_rows(entries, limit, |e| e.id)))
 }
 
 /// A ledger entry recorded by hand.

@@ -257,7 +257,13 @@ impl Books {
             .get(&format!("/api/v1/budgets/{budget}/ledger"), Some(token))
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
-        r.json().as_array().unwrap().clone()
+        let page = r.json();
+        assert_eq!(
+            page["next_cursor"],
+            Value::Null,
+            "one page holds these ledgers"
+        );
+        page["items"].as_array().unwrap().clone()
     }
 
     pub async fn balance(&self, app: &TestApp, token: &str, budget: &str) -> Value {
@@ -1117,7 +1123,7 @@ async fn a_finance_officer_books_dates_accounts_and_payment_orders_and_reports_b
         )
         .await
         .json();
-    let march: Vec<(i64, String)> = march
+    let march: Vec<(i64, String)> = march["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -1141,7 +1147,8 @@ async fn a_finance_officer_books_dates_accounts_and_payment_orders_and_reports_b
             Some(&w.province_finance),
         )
         .await
-        .json();
+        .json()["items"]
+        .clone();
     assert_eq!(on_meals.as_array().unwrap().len(), 1);
     assert_eq!(on_meals[0]["sp2d_number"], "SP2D-2019-03-21");
     assert_eq!(on_meals[0]["payee"], "CV Khatulistiwa Trans");
@@ -1517,4 +1524,48 @@ async fn the_forecast_sets_proposed_costs_and_waiting_returnees_against_what_is_
         .await
         .json();
     assert_eq!(ministry.as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn the_ledger_comes_in_pages_that_add_up_to_the_whole() {
+    let app = TestApp::spawn().await;
+    let w = books(&app, [100_000_000, 20_000_000, 10_000_000]).await;
+    let path = format!("/api/v1/budgets/{}/ledger", w.apbd_province);
+    for n in 1..=6 {
+        let r = app
+            .post(
+                &path,
+                &json!({"kind": "revision", "amount": n * 1_000, "reason": format!("revisi {n}")}),
+                Some(&w.province_finance),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let mut seen: Vec<i64> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}?kind=revision&limit=4&cursor={c}"),
+            None => format!("{path}?kind=revision&limit=4"),
+        };
+        let page = app.get(&url, Some(&w.province_finance)).await.json();
+        pages += 1;
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["amount"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(seen, vec![1_000, 2_000, 3_000, 4_000, 5_000, 6_000]);
+    app.get(&format!("{path}?limit=1001"), Some(&w.province_finance))
+        .await
+        .assert_problem(400);
 }
