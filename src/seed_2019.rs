@@ -218,6 +218,7 @@ pub async fn demo_2019(
         let client = &client;
         async move {
             let body = json!({"fiscal_year": 2019, "source": source, "document_number": format!("DEMO-{source}-2019"),
+                              "activity_code": format!("DEMO-KEG-{source}"),
                               "name": name, "allocation": allocation, "status": "active"});
             client
                 .send("POST", "/api/v1/budgets", &token, Some(body))
