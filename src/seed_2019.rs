@@ -75,7 +75,7 @@ impl<'a> Progress<'a> {
 
     /// Redraws the bar of the running phase (on a terminal only).
     fn tick(&mut self, label: &str, done: usize, total: usize) {
-        if !self.terminal || total == 0 || (done % 25 != 0 && done != total) {
+        if !self.terminal || total == 0 || (!done.is_multiple_of(25) && done != total) {
             return;
         }
         let width = 30;

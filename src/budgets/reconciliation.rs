@@ -47,6 +47,10 @@ use crate::http::extract::Query;
 use crate::schema::cost_sharing_agreements;
 use crate::state::AppState;
 
+/// An agreement's split and budgets: all-costs share, per-category shares,
+/// province budget, regency budget.
+type AgreementSplit = (Option<i32>, Option<serde_json::Value>, Uuid, Uuid);
+
 /// Parameters of the reconciliation.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -262,7 +266,7 @@ fn difference(check: &str, detail: String, expected: i64, actual: i64) -> Differ
 /// budget of this source": the national or provincial budget the rule chose.
 fn expected_shares(
     item: &ItemShare,
-    agreements: &HashMap<Uuid, (Option<i32>, Option<serde_json::Value>, Uuid, Uuid)>,
+    agreements: &HashMap<Uuid, AgreementSplit>,
 ) -> Result<Vec<(Uuid, i64)>, &'static str> {
     let out_of_province = !item
         .destination_region
@@ -289,7 +293,7 @@ fn expected_shares(
 /// Checks 1 and 2 over the rows of one cost item.
 fn check_item(
     rows: &[&ItemShare],
-    agreements: &HashMap<Uuid, (Option<i32>, Option<serde_json::Value>, Uuid, Uuid)>,
+    agreements: &HashMap<Uuid, AgreementSplit>,
     out: &mut Vec<Difference>,
 ) {
     let first = rows[0];
@@ -390,21 +394,20 @@ pub async fn reconcile(
     // 1 and 2: cost items against their realisations.
     let shares: Vec<ItemShare> = rows(conn, ITEM_SHARES, year, &scope).await?;
     let agreement_ids: Vec<Uuid> = shares.iter().filter_map(|s| s.agreement_id).collect();
-    let agreements: HashMap<Uuid, (Option<i32>, Option<serde_json::Value>, Uuid, Uuid)> =
-        cost_sharing_agreements::table
-            .filter(cost_sharing_agreements::id.eq_any(&agreement_ids))
-            .select((
-                cost_sharing_agreements::id,
-                cost_sharing_agreements::all_costs_bp,
-                cost_sharing_agreements::category_bp,
-                cost_sharing_agreements::province_budget_id,
-                cost_sharing_agreements::regency_budget_id,
-            ))
-            .load::<(Uuid, Option<i32>, Option<serde_json::Value>, Uuid, Uuid)>(conn)
-            .await?
-            .into_iter()
-            .map(|(id, all, per, p, r)| (id, (all, per, p, r)))
-            .collect();
+    let agreements: HashMap<Uuid, AgreementSplit> = cost_sharing_agreements::table
+        .filter(cost_sharing_agreements::id.eq_any(&agreement_ids))
+        .select((
+            cost_sharing_agreements::id,
+            cost_sharing_agreements::all_costs_bp,
+            cost_sharing_agreements::category_bp,
+            cost_sharing_agreements::province_budget_id,
+            cost_sharing_agreements::regency_budget_id,
+        ))
+        .load::<(Uuid, Option<i32>, Option<serde_json::Value>, Uuid, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .map(|(id, all, per, p, r)| (id, (all, per, p, r)))
+        .collect();
     let mut by_item: Vec<Vec<&ItemShare>> = Vec::new();
     for share in &shares {
         match by_item.last_mut() {

@@ -341,24 +341,7 @@ pub async fn confirm_transfer_cost(
             } else {
                 super::lifecycle::handed_over_count(conn, transfer.id).await?
             };
-            let booking = crate::budgets::booking::Booking {
-                spent_on: item.spent_on,
-                account_code: item.account_code.clone(),
-                payee: item.payee.clone(),
-                sp2d_number: item.sp2d_number.clone(),
-                sp2d_date: item.sp2d_date,
-            };
-            costs::realise(
-                conn,
-                &actor,
-                &transfer,
-                item.id,
-                item.category,
-                item.amount,
-                heads,
-                &booking,
-            )
-            .await?;
+            costs::realise(conn, &actor, &transfer, &item, heads).await?;
             let saved: CostItem = diesel::update(transfer_cost_items::table.find(item.id))
                 .set((
                     transfer_cost_items::confirmed_at.eq(Utc::now()),

@@ -10,7 +10,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::model::{EstimatedCost, TransferRow};
-use super::queries::outstanding_commitments;
+use super::queries::{CostItem, outstanding_commitments};
 use crate::audit::Actor;
 use crate::budgets::ledger::{self, NewEntry};
 use crate::budgets::model::LedgerKind;
@@ -179,18 +179,24 @@ pub async fn charges(
         .collect())
 }
 
-/// Realises an actual cost item: splits it, releases what was committed for it
-/// on each budget (up to the charge), then records the realisation.
+/// Realises a confirmed cost item: splits it, releases what was committed
+/// for it on each budget (up to the charge), then records the realisation,
+/// with the item's date of spending, account code, payee and payment order.
 pub async fn realise(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     transfer: &TransferRow,
-    item_id: Uuid,
-    category: CostCategory,
-    amount: i64,
+    item: &CostItem,
     members: i32,
-    booking: &crate::budgets::booking::Booking,
 ) -> ApiResult<SplitResult> {
+    let (item_id, category, amount) = (item.id, item.category, item.amount);
+    let booking = crate::budgets::booking::Booking {
+        spent_on: item.spent_on,
+        account_code: item.account_code.clone(),
+        payee: item.payee.clone(),
+        sp2d_number: item.sp2d_number.clone(),
+        sp2d_date: item.sp2d_date,
+    };
     let set = payers_for(conn, transfer).await?;
     let result = split(transfer, &set, category, amount)?;
     let budgets = lock_all(conn, result.charges.iter().map(|c| c.budget_id)).await?;
