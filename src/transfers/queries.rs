@@ -501,8 +501,11 @@ pub async fn tallies(
         ))
         .load(conn)
         .await?;
+    // Spent: confirmed cost items that are not cancelled, as in the transfer's view.
     let spent: Vec<(Uuid, i64)> = transfer_cost_items::table
         .filter(transfer_cost_items::transfer_id.eq_any(ids))
+        .filter(transfer_cost_items::confirmed_at.is_not_null())
+        .filter(transfer_cost_items::cancelled_at.is_null())
         .group_by(transfer_cost_items::transfer_id)
         .select((
             transfer_cost_items::transfer_id,
