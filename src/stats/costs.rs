@@ -57,6 +57,27 @@ pub struct SourceCost {
     pub returnees: i64,
     /// Realised ÷ returnees.
     pub per_returnee: Option<i64>,
+    /// The DIPA/DPA numbers and activity codes of the budgets it was realised on.
+    pub budgets: Vec<BudgetDocument>,
+}
+
+/// A budget's execution document, as reports name it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BudgetDocument {
+    /// DIPA (APBN) or DPA (APBD) number.
+    pub document_number: String,
+    /// Activity (kegiatan) code.
+    pub activity_code: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct DocumentRow {
+    #[diesel(sql_type = Text)]
+    source: String,
+    #[diesel(sql_type = Text)]
+    document_number: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    activity_code: Option<String>,
 }
 
 /// How the cost of returns to one regency of the province was shared.
@@ -282,6 +303,19 @@ pub async fn report(
         &budgets,
     )
     .await?;
+    let documents: Vec<DocumentRow> = load(
+        conn,
+        "SELECT DISTINCT b.source, b.document_number, b.activity_code \
+         FROM budget_ledger l JOIN budgets b ON b.id = l.budget_id JOIN t ON t.id = l.transfer_id \
+         WHERE l.kind = 'realisation' AND BUDGETS_AGAIN ORDER BY b.source, b.document_number"
+            .replace("BUDGETS_AGAIN", &scope_condition(&budgets, "b", "$4"))
+            .as_str(),
+        year,
+        province,
+        &scope,
+        &budgets,
+    )
+    .await?;
     let others: Vec<OtherRow> = load(
         conn,
         "SELECT t.reference, t.status, t.destination_region, sum(p.amount)::bigint AS amount \
@@ -294,14 +328,18 @@ pub async fn report(
         &budgets,
     )
     .await?;
-    Ok(assemble(
-        year,
-        destinations,
-        sources,
-        shares,
-        unagreed,
-        others,
-    ))
+    let mut stats = assemble(year, destinations, sources, shares, unagreed, others);
+    for source in &mut stats.by_funding_source {
+        source.budgets = documents
+            .iter()
+            .filter(|d| d.source == source.source)
+            .map(|d| BudgetDocument {
+                document_number: d.document_number.clone(),
+                activity_code: d.activity_code.clone(),
+            })
+            .collect();
+    }
+    Ok(stats)
 }
 
 /// Money report.
@@ -374,6 +412,7 @@ fn assemble(
                 realised: row.realised,
                 returnees: row.returnees,
                 per_returnee: None,
+                budgets: Vec::new(),
             }),
         }
     }

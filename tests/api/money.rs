@@ -640,6 +640,10 @@ async fn the_money_report_counts_what_a_cancelled_transfer_cost() {
     let report = w.report(&app, &w.ministry).await;
     assert_eq!(report["by_funding_source"][0]["source"], "apbn");
     assert_eq!(report["by_funding_source"][0]["realised"], 500_000);
+    assert_eq!(
+        report["by_funding_source"][0]["budgets"],
+        json!([{"document_number": "DOC-apbn", "activity_code": "1.06.01.2.04"}])
+    );
     assert_eq!(report["not_handed_over"][0]["status"], "cancelled");
     assert_eq!(report["not_handed_over"][0]["realised"], 500_000);
     assert_eq!(report["by_destination"], json!([]));
@@ -1184,6 +1188,23 @@ async fn a_finance_officer_books_dates_accounts_and_payment_orders_and_reports_b
         .json();
     assert_eq!(report["document_number"], "DOC-apbd_province");
     assert_eq!(report["activity_code"], "1.06.01.2.04");
+    let summary = app
+        .get(
+            "/api/v1/budgets/summary?fiscal_year=2019",
+            Some(&w.province_finance),
+        )
+        .await
+        .json();
+    let own = summary["budgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["budget_id"] == w.apbd_province.as_str())
+        .unwrap();
+    assert_eq!(
+        (&own["document_number"], &own["activity_code"]),
+        (&json!("DOC-apbd_province"), &json!("1.06.01.2.04"))
+    );
     assert_eq!(
         report["by_month"],
         json!([{"key": "2019-03", "realised": 720_000}, {"key": "2019-04", "realised": 300_000}])
