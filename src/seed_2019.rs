@@ -561,3 +561,48 @@ pub async fn demo_2019(
         reconciliation["differences"].as_array().map_or(0, Vec::len),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+
+    #[test]
+    fn on_a_terminal_the_progress_draws_a_bar_and_clears_it_for_the_phase_line() {
+        let mut out: Vec<u8> = Vec::new();
+        let mut progress = Progress::new(&mut out, true);
+        progress.tick("pushing returnees", 24, 100);
+        progress.tick("pushing returnees", 50, 100);
+        progress.tick("pushing returnees", 100, 100);
+        progress.phase("returnees pushed: 100".to_owned());
+        let shown = String::from_utf8(out).unwrap();
+        assert!(
+            shown.starts_with(&format!(
+                "\rpushing returnees [{}{}] 50/100",
+                "#".repeat(15),
+                ".".repeat(15)
+            )),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains(&format!("[{}] 100/100", "#".repeat(30))),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains("\r\x1b[Kreturnees pushed: 100 ("),
+            "{shown:?}"
+        );
+        assert!(shown.ends_with(" s)\n"), "{shown:?}");
+    }
+
+    #[test]
+    fn off_a_terminal_the_progress_is_one_plain_line_per_phase() {
+        let mut out: Vec<u8> = Vec::new();
+        let mut progress = Progress::new(&mut out, false);
+        progress.tick("pushing returnees", 50, 100);
+        progress.phase("returnees pushed: 100".to_owned());
+        let shown = String::from_utf8(out).unwrap();
+        assert!(shown.starts_with("returnees pushed: 100 ("), "{shown:?}");
+        assert_eq!(shown.lines().count(), 1);
+        assert!(!shown.contains('\r'));
+    }
+}
