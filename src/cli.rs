@@ -127,8 +127,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let result = async {
                 crate::db::run_migrations(&database.url).await?;
                 let mut conn = database.connect().await?;
-                let mut report = crate::seed::west_kalimantan(&mut conn, reset_passwords).await?;
+                let report = crate::seed::west_kalimantan(&mut conn, reset_passwords).await?;
+                // The accounts first: if the demo fails half-way, their
+                // passwords (shown once) are not lost with it.
+                print!("{report}");
+                let mut report = String::new();
                 if demo_2019 {
+                    use std::io::IsTerminal;
+                    let terminal = std::io::stdout().is_terminal();
+                    let mut out = std::io::stdout();
+                    let mut progress = crate::seed_2019::Progress::new(&mut out, terminal);
                     let pool = crate::db::build_pool(&database.url, 4)?;
                     let state = actix_web::web::Data::new(crate::state::AppState::new(
                         pool,
@@ -137,8 +145,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     )?);
                     report.push('\n');
                     report.push_str(
-                        &crate::seed_2019::demo_2019(&mut conn, state, crate::seed_2019::SEED_2019)
-                            .await?,
+                        &crate::seed_2019::demo_2019(
+                            &mut conn,
+                            state,
+                            crate::seed_2019::SEED_2019,
+                            &mut progress,
+                        )
+                        .await?,
                     );
                 }
                 Ok::<_, anyhow::Error>(report)

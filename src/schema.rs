@@ -156,6 +156,7 @@ diesel::joinable!(transfer_cases -> cases (case_id));
 diesel::joinable!(transfer_cost_items -> transfers (transfer_id));
 diesel::joinable!(case_reports -> cases (case_id));
 diesel::joinable!(case_aliases -> cases (case_id));
+diesel::joinable!(cost_disputes -> transfer_cost_items (cost_item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -177,6 +178,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     transfer_cases,
     transfer_cost_items,
+    cost_disputes,
     change_events,
     case_consents,
     read_log,
@@ -306,6 +308,11 @@ diesel::table! {
         actor_name -> Nullable<Text>,
         agency_id -> Nullable<Uuid>,
         recorded_at -> Timestamptz,
+        spent_on -> Nullable<Date>,
+        account_code -> Nullable<Text>,
+        payee -> Nullable<Text>,
+        sp2d_number -> Nullable<Text>,
+        sp2d_date -> Nullable<Date>,
     }
 }
 
@@ -360,6 +367,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -385,6 +393,33 @@ diesel::table! {
         description -> Nullable<Text>,
         recorded_by -> Nullable<Uuid>,
         recorded_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+        cancelled_reason -> Nullable<Text>,
+        late_reason -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamptz>,
+        confirmed_by -> Nullable<Uuid>,
+        spent_on -> Nullable<Date>,
+        account_code -> Nullable<Text>,
+        payee -> Nullable<Text>,
+        sp2d_number -> Nullable<Text>,
+        sp2d_date -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    cost_disputes (id) {
+        id -> Uuid,
+        transfer_id -> Uuid,
+        cost_item_id -> Uuid,
+        budget_id -> Uuid,
+        raised_by_agency -> Uuid,
+        raised_by -> Nullable<Uuid>,
+        reason -> Text,
+        status -> Text,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 

@@ -54,6 +54,56 @@ const ORIGIN_PROVINCES: &[(&str, usize)] = &[
 /// the others have none, so the report shows their returns as paid by the province alone.
 const WITHOUT_AGREEMENT: &[&str] = &["61.06", "61.10", "61.11"];
 
+/// What the demo tells its user while it runs: a line per phase with counts
+/// and elapsed time, and on a terminal a progress bar inside the long phases.
+pub struct Progress<'a> {
+    out: &'a mut dyn std::io::Write,
+    terminal: bool,
+    phase_started: std::time::Instant,
+}
+
+impl<'a> Progress<'a> {
+    /// Progress written to `out`; `terminal` draws bars (use
+    /// `std::io::IsTerminal` on the real output).
+    pub fn new(out: &'a mut dyn std::io::Write, terminal: bool) -> Self {
+        Self {
+            out,
+            terminal,
+            phase_started: std::time::Instant::now(),
+        }
+    }
+
+    /// Redraws the bar of the running phase (on a terminal only).
+    fn tick(&mut self, label: &str, done: usize, total: usize) {
+        if !self.terminal || total == 0 || (!done.is_multiple_of(25) && done != total) {
+            return;
+        }
+        let width = 30;
+        let filled = done * width / total;
+        let _ = write!(
+            self.out,
+            "\r{label} [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            ".".repeat(width - filled)
+        );
+        let _ = self.out.flush();
+    }
+
+    /// Ends a phase with its line.
+    fn phase(&mut self, line: String) {
+        if self.terminal {
+            let _ = write!(self.out, "\r\x1b[K");
+        }
+        let _ = writeln!(
+            self.out,
+            "{line} ({:.1} s)",
+            self.phase_started.elapsed().as_secs_f64()
+        );
+        let _ = self.out.flush();
+        self.phase_started = std::time::Instant::now();
+    }
+}
+
 /// The API, in process.
 struct Client {
     service: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
@@ -123,6 +173,7 @@ pub async fn demo_2019(
     conn: &mut AsyncPgConnection,
     state: web::Data<AppState>,
     size: DemoSize,
+    progress: &mut Progress<'_>,
 ) -> anyhow::Result<String> {
     let existing: i64 = cases::table
         .filter(cases::external_reference.like("DEMO2019-%"))
@@ -167,6 +218,7 @@ pub async fn demo_2019(
         let client = &client;
         async move {
             let body = json!({"fiscal_year": 2019, "source": source, "document_number": format!("DEMO-{source}-2019"),
+                              "activity_code": format!("DEMO-KEG-{source}"),
                               "name": name, "allocation": allocation, "status": "active"});
             client
                 .send("POST", "/api/v1/budgets", &token, Some(body))
@@ -225,6 +277,12 @@ pub async fn demo_2019(
             )
             .await?;
     }
+
+    progress.phase(format!(
+        "budgets and agreements: {} budgets, {} agreements",
+        2 + kalbar.len(),
+        kalbar.len() - WITHOUT_AGREEMENT.len()
+    ));
 
     // The returnees, pushed by BP3TKI Pontianak.
     let mut origins: Vec<String> = Vec::new();
@@ -300,10 +358,18 @@ pub async fn demo_2019(
                 month,
             ));
         }
+        progress.tick("pushing returnees", ids.len(), records.len());
     }
+    progress.phase(format!(
+        "returnees pushed by BP3TKI Pontianak: {} ({} from other provinces, {} from Kalbar)",
+        ids.len(),
+        size.out_of_province,
+        size.in_province
+    ));
 
     // Shelter, assessment, ready for transfer.
-    for (id, _, _) in &ids {
+    for (done, (id, _, _)) in ids.iter().enumerate() {
+        progress.tick("sheltering and assessing", done + 1, ids.len());
         for to in ["sheltered", "assessed", "ready_for_transfer"] {
             let body = json!({"to": to, "reason": format!("demo 2019: {to}")});
             client
@@ -316,6 +382,11 @@ pub async fn demo_2019(
                 .await?;
         }
     }
+
+    progress.phase(format!(
+        "sheltered, assessed, ready for transfer: {}",
+        ids.len()
+    ));
 
     // One transfer per destination and month: out of the province to the province, inside to the regency.
     let mut groups: std::collections::BTreeMap<(String, u32), Vec<String>> =
@@ -371,14 +442,38 @@ pub async fn demo_2019(
                 )
                 .await?;
         }
-        for (category, amount) in [("transport", fare * n * 9 / 10), ("meals", 55_000 * n)] {
-            let item = json!({"category": category, "amount": amount, "receipt_number": format!("KW-{}", transfer["reference"].as_str().unwrap_or_default())});
-            client
+        // The case worker proposes each cost; a finance officer of the
+        // paying budget (the ministry's outside the province, the province's
+        // inside) confirms it, and only then is it realised.
+        let (confirmer, travel, meals) = if inside {
+            (&province_finance, "5.1.02.04.01.0001", "5.1.02.01.01.0052")
+        } else {
+            (&ministry, "524111", "521211")
+        };
+        for (category, amount, account) in [
+            ("transport", fare * n * 9 / 10, travel),
+            ("meals", 55_000 * n, meals),
+        ] {
+            let item = json!({"category": category, "amount": amount,
+                              "receipt_number": format!("KW-{}", transfer["reference"].as_str().unwrap_or_default()),
+                              "spent_on": format!("2019-{month:02}-28"), "account_code": account});
+            let proposed = client
                 .send(
                     "POST",
                     &format!("/api/v1/transfers/{id}/costs"),
                     &province,
                     Some(item),
+                )
+                .await?;
+            client
+                .send(
+                    "POST",
+                    &format!(
+                        "/api/v1/transfers/{id}/costs/{}/confirmation",
+                        proposed["id"].as_str().unwrap_or_default()
+                    ),
+                    confirmer,
+                    Some(json!({"note": "SPJ lengkap"})),
                 )
                 .await?;
         }
@@ -401,7 +496,11 @@ pub async fn demo_2019(
             )
             .await?;
         transfers += 1;
+        progress.tick("transfers home", transfers, groups.len());
     }
+    progress.phase(format!(
+        "transfers planned, costed and handed over: {transfers}"
+    ));
     let stats = client
         .send(
             "GET",
@@ -410,10 +509,100 @@ pub async fn demo_2019(
             None,
         )
         .await?;
+    let money = client
+        .send(
+            "GET",
+            "/api/v1/stats/costs?fiscal_year=2019",
+            &province_finance,
+            None,
+        )
+        .await?;
+    let reconciliation = client
+        .send(
+            "GET",
+            "/api/v1/budgets/reconciliation?fiscal_year=2019",
+            &province_finance,
+            None,
+        )
+        .await?;
+    let national = client
+        .send(
+            "GET",
+            "/api/v1/stats/costs?fiscal_year=2019",
+            &ministry,
+            None,
+        )
+        .await?;
+    let realised = |report: &Value| -> String {
+        report["by_funding_source"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["source"].as_str().unwrap_or_default(),
+                    s["realised"]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     Ok(format!(
-        "West Kalimantan 2019: {} returnees received, {} returned through {transfers} transfers\n{}\n",
+        "West Kalimantan 2019: {} returnees received, {} returned through {transfers} transfers\n{}\n\
+         realised (rupiah): {}, {}\n\
+         reconciliation of 2019: {} difference(s)\n",
         stats["received"],
         stats["returned"],
-        serde_json::to_string_pretty(&stats["by_origin_scope"]).unwrap_or_default()
+        serde_json::to_string_pretty(&stats["by_origin_scope"]).unwrap_or_default(),
+        realised(&national),
+        realised(&money),
+        reconciliation["differences"].as_array().map_or(0, Vec::len),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+
+    #[test]
+    fn on_a_terminal_the_progress_draws_a_bar_and_clears_it_for_the_phase_line() {
+        let mut out: Vec<u8> = Vec::new();
+        let mut progress = Progress::new(&mut out, true);
+        progress.tick("pushing returnees", 24, 100);
+        progress.tick("pushing returnees", 50, 100);
+        progress.tick("pushing returnees", 100, 100);
+        progress.phase("returnees pushed: 100".to_owned());
+        let shown = String::from_utf8(out).unwrap();
+        assert!(
+            shown.starts_with(&format!(
+                "\rpushing returnees [{}{}] 50/100",
+                "#".repeat(15),
+                ".".repeat(15)
+            )),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains(&format!("[{}] 100/100", "#".repeat(30))),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains("\r\x1b[Kreturnees pushed: 100 ("),
+            "{shown:?}"
+        );
+        assert!(shown.ends_with(" s)\n"), "{shown:?}");
+    }
+
+    #[test]
+    fn off_a_terminal_the_progress_is_one_plain_line_per_phase() {
+        let mut out: Vec<u8> = Vec::new();
+        let mut progress = Progress::new(&mut out, false);
+        progress.tick("pushing returnees", 50, 100);
+        progress.phase("returnees pushed: 100".to_owned());
+        let shown = String::from_utf8(out).unwrap();
+        assert!(shown.starts_with("returnees pushed: 100 ("), "{shown:?}");
+        assert_eq!(shown.lines().count(), 1);
+        assert!(!shown.contains('\r'));
+    }
 }

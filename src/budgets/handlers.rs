@@ -17,8 +17,10 @@ use crate::agencies::queries as agencies;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::csv::Line;
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{Page, decode_cursor, page_limit};
 use crate::schema::{budget_ledger, budgets};
 use crate::state::AppState;
 
@@ -375,35 +377,157 @@ pub async fn update_budget(
     Ok(HttpResponse::Ok().json(budget))
 }
 
+/// Filters of the ledger.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// Entries booked on or after this date (date of spending, else the day recorded).
+    #[param(example = "2019-01-01")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Entries booked on or before this date.
+    #[param(example = "2019-03-31")]
+    pub to: Option<chrono::NaiveDate>,
+    /// allocation, revision, commitment, release or realisation.
+    pub kind: Option<LedgerKind>,
+    /// Entries of this transfer.
+    pub transfer_id: Option<Uuid>,
+    /// Entries on this account code (kode rekening / akun).
+    pub account_code: Option<String>,
+    /// Page size, 1 to 1000 (default 500); the CSV export has every entry.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The columns of the ledger's CSV export.
+const LEDGER_COLUMNS: &[&str] = &[
+    "id",
+    "recorded_at",
+    "spent_on",
+    "kind",
+    "amount",
+    "reason",
+    "transfer_id",
+    "cost_item_id",
+    "reverses_id",
+    "account_code",
+    "payee",
+    "sp2d_number",
+    "sp2d_date",
+    "agreement_id",
+    "missing_agreement",
+    "actor_name",
+];
+
+fn ledger_csv(entries: &[LedgerEntry]) -> String {
+    let mut out = String::from(crate::http::csv::BOM);
+    let mut header = Line::new();
+    for column in LEDGER_COLUMNS {
+        header.text(column);
+    }
+    out.push_str(&header.finish());
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string());
+    let id = |u: Option<Uuid>| u.map(|u| u.to_string());
+    for e in entries {
+        let mut line = Line::new();
+        line.number(e.id)
+            .time(Some(e.recorded_at))
+            .opt(date(e.spent_on).as_deref())
+            .text(e.kind.as_str())
+            .number(e.amount)
+            .text(&e.reason)
+            .opt(id(e.transfer_id).as_deref())
+            .opt(id(e.cost_item_id).as_deref())
+            .opt(e.reverses_id.map(|r| r.to_string()).as_deref())
+            .opt(e.account_code.as_deref())
+            .opt(e.payee.as_deref())
+            .opt(e.sp2d_number.as_deref())
+            .opt(date(e.sp2d_date).as_deref())
+            .opt(id(e.agreement_id).as_deref())
+            .text(if e.missing_agreement { "true" } else { "false" })
+            .opt(e.actor_name.as_deref());
+        out.push_str(&line.finish());
+    }
+    out
+}
+
 /// List a budget's ledger.
 ///
 /// Every movement of the budget, oldest first: allocation, revisions,
-/// commitments, releases and realisations, with who, when, why and what they
-/// refer to. Entries are never changed; corrections are reversing entries.
+/// commitments, releases and realisations, with who, when, why, what they
+/// refer to and what was booked (date of spending, account code, payee,
+/// payment order). Filter by booked date (`from`, `to`), `kind`,
+/// `transfer_id` and `account_code`; with `Accept: text/csv` the same
+/// entries come as a spreadsheet (all of them, unpaged). Pages of `limit`
+/// entries follow `next_cursor` (keyset on the entry's position). Entries are never changed; corrections are
+/// reversing entries.
 #[utoipa::path(
     tag = "budgets",
     operation_id = "list_budget_ledger",
-    params(("id" = Uuid, Path, description = "The budget's id")),
-    responses((status = 200, description = "The ledger, oldest first", body = Vec<LedgerEntry>))
+    params(("id" = Uuid, Path, description = "The budget's id"), LedgerQuery),
+    responses((status = 200, description = "A page of the ledger, oldest first",
+               content((Page<LedgerEntry> = "application/json"), (String = "text/csv"))))
 )]
 #[get("/budgets/{id}/ledger")]
 pub async fn list_budget_ledger(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
+    query: Query<LedgerQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadBudgets)?;
+    let csv = crate::http::csv::wants_csv(&req);
+    let limit = page_limit(query.limit, 500, 1000)?;
+    let after: Option<i64> = query
+        .cursor
+        .as_deref()
+        .map(decode_cursor::<i64>)
+        .transpose()?;
     let mut conn = state.pool.get().await?;
     queries::find(&mut conn, &caller.budget_scope(), *id)
         .await?
         .ok_or_else(not_found)?;
-    let entries: Vec<LedgerEntry> = budget_ledger::table
+    let booked = || diesel::dsl::sql::<diesel::sql_types::Date>(super::realisation::BOOKED_ON);
+    let mut q = budget_ledger::table
         .filter(budget_ledger::budget_id.eq(*id))
+        .into_boxed();
+    if let Some(from) = query.from {
+        q = q.filter(booked().ge(from));
+    }
+    if let Some(to) = query.to {
+        q = q.filter(booked().le(to));
+    }
+    if let Some(kind) = query.kind {
+        q = q.filter(budget_ledger::kind.eq(kind));
+    }
+    if let Some(transfer) = query.transfer_id {
+        q = q.filter(budget_ledger::transfer_id.eq(transfer));
+    }
+    if let Some(code) = &query.account_code {
+        q = q.filter(budget_ledger::account_code.eq(code.trim().to_owned()));
+    }
+    if !csv {
+        if let Some(after) = after {
+            q = q.filter(budget_ledger::id.gt(after));
+        }
+        q = q.limit(limit as i64 + 1);
+    }
+    let entries: Vec<LedgerEntry> = q
         .order(budget_ledger::id)
         .select(LedgerEntry::as_select())
         .load(&mut conn)
         .await?;
-    Ok(HttpResponse::Ok().json(entries))
+    if csv {
+        return Ok(HttpResponse::Ok()
+            .content_type(crate::http::csv::TEXT_CSV)
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"ledger-{id}.csv\""),
+            ))
+            .body(ledger_csv(&entries)));
+    }
+    Ok(HttpResponse::Ok().json(Page::from_rows(entries, limit, |e| e.id)))
 }
 
 /// A ledger entry recorded by hand.
@@ -420,13 +544,28 @@ pub struct LedgerRequest {
     pub reason: crate::text::Line<1000>,
     /// Reverse this entry instead (same kind, opposite amount; once only).
     pub reverses_id: Option<i64>,
+    /// The cost-sharing agreement a `settlement` pays under (only with that kind).
+    pub agreement_id: Option<Uuid>,
+    /// When the money was spent (date).
+    pub spent_on: Option<chrono::NaiveDate>,
+    /// Kode rekening (APBD, `5.1.02.04.01.0001`) or akun (APBN, `524111`); see docs/money.md.
+    pub account_code: Option<String>,
+    /// Who was paid.
+    pub payee: Option<String>,
+    /// The payment order (SP2D) number, once paid (with its date).
+    pub sp2d_number: Option<String>,
+    /// The payment order's date.
+    pub sp2d_date: Option<chrono::NaiveDate>,
 }
 
 /// Record a ledger entry.
 ///
 /// For finance officers of the owning agency: a revision of the allocation,
-/// a commitment, release or realisation outside a transfer, or the reversal of
-/// an earlier entry. An entry that would take the available amount below zero
+/// a commitment, release or realisation outside a transfer, a `settlement`
+/// of a regency's share under an agreement (naming `agreement_id`; it does
+/// not change the balance and cannot exceed what is owed), or the reversal
+/// of an earlier manual entry. Entries that belong to a transfer change only
+/// through the transfer (409 `transfer-entry`). An entry that would take the available amount below zero
 /// is refused with a 409 stating the `shortfall`, also when requests arrive at
 /// once: entries of one budget are serialised by a row lock. Send an
 /// `Idempotency-Key` header so that a retry after a 503 or a lost answer
@@ -464,6 +603,18 @@ pub async fn create_ledger_entry(
     if reason.is_empty() {
         return Err(ApiError::invalid_field("reason", "must not be empty"));
     }
+    let mut errors = Vec::new();
+    let booking = crate::budgets::booking::Booking::parse(
+        request.spent_on,
+        request.account_code.as_deref(),
+        request.payee.as_deref(),
+        request.sp2d_number.as_deref(),
+        request.sp2d_date,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
     let scope = caller.budget_scope();
     let actor = Actor::from(&caller);
     let mut conn = state.pool.get().await?;
@@ -483,7 +634,32 @@ pub async fn create_ledger_entry(
                     let budget = ledger::lock(conn, *id).await?.ok_or_else(not_found)?;
                     let new = match request.reverses_id {
                         Some(original_id) => reversal(conn, &budget, original_id, reason).await?,
-                        None => manual_entry(request.kind, request.amount, reason)?,
+                        None => {
+                            let plain = manual_entry(request.kind, request.amount, reason)?;
+                            let agreement_id = if plain.kind == LedgerKind::Settlement {
+                                Some(
+                                    super::settlements::check(
+                                        conn,
+                                        &budget,
+                                        request.agreement_id,
+                                        plain.amount,
+                                    )
+                                    .await?,
+                                )
+                            } else if request.agreement_id.is_some() {
+                                return Err(ApiError::invalid_field(
+                                    "agreement_id",
+                                    "only a settlement names an agreement",
+                                ));
+                            } else {
+                                None
+                            };
+                            NewEntry {
+                                booking: booking.clone(),
+                                agreement_id,
+                                ..plain
+                            }
+                        }
                     };
                     let entry = ledger::append(conn, &actor, &budget, new).await?;
                     audit::record(
@@ -575,6 +751,18 @@ async fn reversal(
             "a reversal cannot itself be reversed",
         ));
     }
+    if let Some(transfer) = original.transfer_id {
+        // Commitments, releases and realisations of a transfer move only with
+        // the transfer (its plan, cost items, handover or cancellation), so
+        // that its cost items, its ledger entries on every paying budget and
+        // the agreed split always agree (issue 23).
+        return Err(ApiError::conflict(format!(
+            "entry {original_id} belongs to transfer {transfer}: it changes only through the \
+             transfer (cancel the cost item, raise a dispute about a share, or change the plan)"
+        ))
+        .with_kind("transfer-entry", "Entry belongs to a transfer")
+        .with_extension("transfer_id", serde_json::json!(transfer)));
+    }
     let already: bool = diesel::select(diesel::dsl::exists(
         budget_ledger::table.filter(budget_ledger::reverses_id.eq(original_id)),
     ))
@@ -592,6 +780,7 @@ async fn reversal(
         case_count: original.case_count.map(|c| -c),
         agreement_id: original.agreement_id,
         missing_agreement: original.missing_agreement,
+        booking: original.booking(),
         ..NewEntry::new(original.kind, -original.amount, reason)
     })
 }

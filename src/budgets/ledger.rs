@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::booking::Booking;
 use super::model::{Balance, BudgetRow, BudgetStatus, LedgerEntry, LedgerKind, Refusal};
 use crate::audit::Actor;
 use crate::error::ApiError;
@@ -33,6 +34,8 @@ pub struct NewEntry {
     pub missing_agreement: bool,
     /// The agreement applied.
     pub agreement_id: Option<Uuid>,
+    /// Date of spending, account code, payee and payment order.
+    pub booking: Booking,
 }
 
 impl NewEntry {
@@ -48,6 +51,7 @@ impl NewEntry {
             reverses_id: None,
             missing_agreement: false,
             agreement_id: None,
+            booking: Booking::default(),
         }
     }
 }
@@ -213,6 +217,11 @@ pub async fn append(
             budget_ledger::actor_id.eq(actor.id),
             budget_ledger::actor_name.eq(&actor.name),
             budget_ledger::agency_id.eq(actor.agency_id),
+            budget_ledger::spent_on.eq(entry.booking.spent_on),
+            budget_ledger::account_code.eq(entry.booking.account_code.as_deref()),
+            budget_ledger::payee.eq(entry.booking.payee.as_deref()),
+            budget_ledger::sp2d_number.eq(entry.booking.sp2d_number.as_deref()),
+            budget_ledger::sp2d_date.eq(entry.booking.sp2d_date),
         ))
         .returning(LedgerEntry::as_returning())
         .get_result(conn)

@@ -7,11 +7,16 @@
 //! between a province and its regencies feed it.
 
 pub mod agreements;
+pub mod booking;
+pub mod forecast;
 pub mod handlers;
 pub mod ledger;
 pub mod model;
 pub mod payers;
 pub mod queries;
+pub mod realisation;
+pub mod reconciliation;
+pub mod settlements;
 pub mod split;
 pub mod summary;
 

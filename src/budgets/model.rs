@@ -57,6 +57,9 @@ crate::text_enum! {
         Release => "release",
         /// Money actually spent.
         Realisation => "realisation",
+        /// A regency's payment to the province of its share under an
+        /// agreement; it does not change the balance.
+        Settlement => "settlement",
     }
 }
 
@@ -129,6 +132,7 @@ impl Balance {
             LedgerKind::Commitment => b.committed = b.committed.saturating_add(amount),
             LedgerKind::Release => b.committed = b.committed.saturating_sub(amount),
             LedgerKind::Realisation => b.realised = b.realised.saturating_add(amount),
+            LedgerKind::Settlement => {}
         }
         b.available = b
             .allocated
@@ -229,6 +233,29 @@ pub struct LedgerEntry {
     pub agency_id: Option<Uuid>,
     /// When.
     pub recorded_at: DateTime<Utc>,
+    /// When the money was spent (the date reports count it on; else the day it was recorded).
+    pub spent_on: Option<chrono::NaiveDate>,
+    /// Kode rekening (APBD, `5.1.02.04.01.0001`) or akun (APBN, `524111`).
+    pub account_code: Option<String>,
+    /// Who was paid.
+    pub payee: Option<String>,
+    /// The payment order (SP2D) number, once paid.
+    pub sp2d_number: Option<String>,
+    /// The payment order's date.
+    pub sp2d_date: Option<chrono::NaiveDate>,
+}
+
+impl LedgerEntry {
+    /// The booking details it carries, to pass on to its reversal.
+    pub fn booking(&self) -> crate::budgets::booking::Booking {
+        crate::budgets::booking::Booking {
+            spent_on: self.spent_on,
+            account_code: self.account_code.clone(),
+            payee: self.payee.clone(),
+            sp2d_number: self.sp2d_number.clone(),
+            sp2d_date: self.sp2d_date,
+        }
+    }
 }
 
 /// A budget with its balance, as answered.

@@ -99,3 +99,25 @@ pub async fn find(
         None => Ok(None),
     }
 }
+
+/// The scope as an SQL condition on a `budgets` row aliased `alias`, for the
+/// reports that sum ledgers in SQL; `param` is the placeholder of
+/// [`scope_value`]'s text.
+pub fn scope_condition(scope: &BudgetScope, alias: &str, param: &str) -> String {
+    match scope {
+        BudgetScope::All => format!("({param}::text IS NULL)"),
+        BudgetScope::National => format!("({alias}.source = 'apbn' AND {param}::text IS NULL)"),
+        BudgetScope::Province(_) => format!("{alias}.province_code = {param}"),
+        BudgetScope::OwnAgency(_) => format!("{alias}.owner_agency_id = {param}::uuid"),
+        BudgetScope::Nothing => format!("({param}::text IS NULL AND false)"),
+    }
+}
+
+/// The value [`scope_condition`] compares with.
+pub fn scope_value(scope: &BudgetScope) -> Option<String> {
+    match scope {
+        BudgetScope::All | BudgetScope::National | BudgetScope::Nothing => None,
+        BudgetScope::Province(p) => Some(p.clone()),
+        BudgetScope::OwnAgency(a) => Some(a.to_string()),
+    }
+}

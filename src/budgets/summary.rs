@@ -42,6 +42,10 @@ pub struct BudgetUse {
     pub name: String,
     /// Funding source.
     pub source: FundingSource,
+    /// DIPA (APBN) or DPA (APBD) number.
+    pub document_number: String,
+    /// Activity (kegiatan) code.
+    pub activity_code: Option<String>,
     /// Owning agency.
     pub owner_agency_id: Uuid,
     /// The balance.
@@ -143,6 +147,8 @@ pub async fn summarise_budgets(
             budget_id: b.id,
             name: b.name,
             source: b.source,
+            document_number: b.document_number,
+            activity_code: b.activity_code,
             owner_agency_id: b.owner_agency_id,
             utilisation_percent: percent(b.balance.realised, b.balance.allocated),
             returnees_paid_for: returnees,

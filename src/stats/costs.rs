@@ -3,15 +3,16 @@
 
 use actix_web::{HttpResponse, get, web};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Int4, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Int4, Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::figures::{per_head, percent};
 use super::scope::{ReportScope, handling_province};
-use crate::access::Operation;
+use crate::access::{BudgetScope, Operation};
 use crate::auth::Caller;
+use crate::budgets::queries::{scope_condition, scope_value};
 use crate::error::ApiResult;
 use crate::http::extract::Query;
 use crate::regions::catalog;
@@ -35,7 +36,7 @@ pub struct DestinationCost {
     pub destination_region: String,
     /// Its name.
     pub name: Option<String>,
-    /// Handed-over transfers.
+    /// Handed-over transfers (with money in the caller's scope).
     pub transfers: i64,
     /// Returnees received there.
     pub returnees: i64,
@@ -56,6 +57,27 @@ pub struct SourceCost {
     pub returnees: i64,
     /// Realised ÷ returnees.
     pub per_returnee: Option<i64>,
+    /// The DIPA/DPA numbers and activity codes of the budgets it was realised on.
+    pub budgets: Vec<BudgetDocument>,
+}
+
+/// A budget's execution document, as reports name it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BudgetDocument {
+    /// DIPA (APBN) or DPA (APBD) number.
+    pub document_number: String,
+    /// Activity (kegiatan) code.
+    pub activity_code: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct DocumentRow {
+    #[diesel(sql_type = Text)]
+    source: String,
+    #[diesel(sql_type = Text)]
+    document_number: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    activity_code: Option<String>,
 }
 
 /// How the cost of returns to one regency of the province was shared.
@@ -97,6 +119,35 @@ pub struct CostStats {
     pub regency_shares: Vec<RegencyShare>,
     /// Returns whose cost had no agreement.
     pub without_agreement: Vec<UnagreedCost>,
+    /// Money realised on transfers that were not handed over: cancelled ones
+    /// (a ticket already paid) and those still under way. Counted in
+    /// `by_funding_source`, not in `by_destination`.
+    pub not_handed_over: Vec<TransferCost>,
+}
+
+/// What was realised on one transfer that was not handed over.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferCost {
+    /// The transfer's reference.
+    pub transfer: String,
+    /// Its status: cancelled, or planned, departed, arrived.
+    pub status: String,
+    /// Its destination.
+    pub destination_region: String,
+    /// Whole rupiah realised on it.
+    pub realised: i64,
+}
+
+#[derive(QueryableByName)]
+struct OtherRow {
+    #[diesel(sql_type = Text)]
+    reference: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Text)]
+    destination_region: String,
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
 }
 
 #[derive(QueryableByName)]
@@ -133,13 +184,33 @@ struct UnagreedRow {
     amount: i64,
 }
 
-/// The handed-over transfers of the year in scope, with their returnees and spending.
+/// The transfers of the year in the caller's report scope, with their
+/// returnees, and the realisations on them that the caller's budget scope
+/// covers (`paid`): every report is scoped like the budgets it draws from, so
+/// the ministry sees APBN money, a regency its own, the province its own and
+/// its regencies'. Cancelled and running transfers count too: money spent on
+/// them was spent.
 const TRANSFERS: &str = "\
 WITH t AS (
-  SELECT id, reference, destination_region, handling_province,
+  SELECT id, reference, destination_region, handling_province, status,
          (SELECT count(*) FROM transfer_cases tc WHERE tc.transfer_id = transfers.id AND tc.outcome = 'received') AS returnees
   FROM transfers
-  WHERE status = 'handed_over' AND fiscal_year = $1 AND ($2::text IS NULL OR handling_province = $2) AND SCOPE)";
+  WHERE fiscal_year = $1 AND ($2::text IS NULL OR handling_province = $2) AND SCOPE),
+paid AS (
+  SELECT l.transfer_id, b.source, l.missing_agreement, l.amount
+  FROM budget_ledger l JOIN budgets b ON b.id = l.budget_id JOIN t ON t.id = l.transfer_id
+  WHERE l.kind = 'realisation' AND BUDGETS)";
+
+/// The caller's agreements as a condition on `cost_sharing_agreements a`, so
+/// that a regency sees the province's part of the costs it shares.
+fn agreement_condition(scope: &BudgetScope) -> String {
+    match scope {
+        BudgetScope::All => "true".to_owned(),
+        BudgetScope::Province(_) => "a.regency_code LIKE $4 || '.%'".to_owned(),
+        BudgetScope::OwnAgency(_) => "a.regency_agency_id = $4::uuid".to_owned(),
+        BudgetScope::National | BudgetScope::Nothing => "false".to_owned(),
+    }
+}
 
 async fn load<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
     conn: &mut AsyncPgConnection,
@@ -147,26 +218,141 @@ async fn load<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
     year: i32,
     province: Option<&str>,
     scope: &ReportScope,
+    budgets: &BudgetScope,
 ) -> diesel::QueryResult<Vec<T>> {
     let sql = format!(
-        "{} {select}",
-        TRANSFERS.replace("SCOPE", &scope.transfer_condition("$3"))
+        "{} {}",
+        TRANSFERS
+            .replace("SCOPE", &scope.transfer_condition("$3"))
+            .replace("BUDGETS", &scope_condition(budgets, "b", "$4")),
+        select.replace("AGREEMENTS", &agreement_condition(budgets))
     );
     diesel::sql_query(sql)
         .bind::<Int4, _>(year)
         .bind::<Nullable<Text>, _>(province)
         .bind::<Nullable<Text>, _>(scope.value())
+        .bind::<Nullable<Text>, _>(scope_value(budgets))
+        .bind::<Bool, _>(matches!(budgets, BudgetScope::All))
         .load(conn)
         .await
 }
 
+/// The money report of `year` as `caller` may see it.
+pub async fn report(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    year: i32,
+    province: Option<&str>,
+) -> diesel::QueryResult<CostStats> {
+    let scope = ReportScope::of(caller);
+    let budgets = caller.budget_scope();
+    // Handed-over transfers with money in scope (with none, only for a reader of every budget).
+    let destinations: Vec<DestinationRow> = load(
+        conn,
+        ", per AS (SELECT transfer_id, sum(amount) AS realised FROM paid GROUP BY transfer_id) \
+         SELECT t.destination_region, count(*) AS transfers, coalesce(sum(t.returnees), 0)::bigint AS returnees, \
+           coalesce(sum(per.realised), 0)::bigint AS realised \
+         FROM t LEFT JOIN per ON per.transfer_id = t.id \
+         WHERE t.status = 'handed_over' AND (per.transfer_id IS NOT NULL OR $5) \
+         GROUP BY t.destination_region ORDER BY t.destination_region",
+        year,
+        province,
+        &scope,
+        &budgets,
+    )
+    .await?;
+    // Realisations per source and destination, with the returnees of the transfers they paid for.
+    let sources: Vec<SourceRow> = load(
+        conn,
+        ", per AS (SELECT p.source, t.id, t.destination_region, t.returnees, sum(p.amount) AS amount \
+           FROM paid p JOIN t ON t.id = p.transfer_id GROUP BY p.source, t.id, t.destination_region, t.returnees) \
+         SELECT source, destination_region, sum(amount)::bigint AS realised, sum(returnees)::bigint AS returnees \
+         FROM per GROUP BY source, destination_region ORDER BY source, destination_region",
+        year,
+        province,
+        &scope,
+        &budgets,
+    )
+    .await?;
+    // Each regency's share: the APBD realisations in scope, and the province's
+    // part of costs shared under the caller's own agreements.
+    let shares: Vec<SourceRow> = load(
+        conn,
+        "SELECT b.source, t.destination_region, sum(l.amount)::bigint AS realised, 0::bigint AS returnees \
+         FROM budget_ledger l JOIN budgets b ON b.id = l.budget_id JOIN t ON t.id = l.transfer_id \
+         WHERE l.kind = 'realisation' AND b.source IN ('apbd_province', 'apbd_regency') \
+           AND (BUDGETS_AGAIN OR l.agreement_id IN (SELECT a.id FROM cost_sharing_agreements a WHERE AGREEMENTS)) \
+         GROUP BY b.source, t.destination_region ORDER BY t.destination_region"
+            .replace("BUDGETS_AGAIN", &scope_condition(&budgets, "b", "$4"))
+            .as_str(),
+        year,
+        province,
+        &scope,
+        &budgets,
+    )
+    .await?;
+    let unagreed: Vec<UnagreedRow> = load(
+        conn,
+        "SELECT t.reference, t.destination_region, sum(p.amount)::bigint AS amount \
+         FROM paid p JOIN t ON t.id = p.transfer_id \
+         WHERE p.missing_agreement GROUP BY t.reference, t.destination_region \
+         HAVING sum(p.amount) <> 0 ORDER BY t.reference",
+        year,
+        province,
+        &scope,
+        &budgets,
+    )
+    .await?;
+    let documents: Vec<DocumentRow> = load(
+        conn,
+        "SELECT DISTINCT b.source, b.document_number, b.activity_code \
+         FROM budget_ledger l JOIN budgets b ON b.id = l.budget_id JOIN t ON t.id = l.transfer_id \
+         WHERE l.kind = 'realisation' AND BUDGETS_AGAIN ORDER BY b.source, b.document_number"
+            .replace("BUDGETS_AGAIN", &scope_condition(&budgets, "b", "$4"))
+            .as_str(),
+        year,
+        province,
+        &scope,
+        &budgets,
+    )
+    .await?;
+    let others: Vec<OtherRow> = load(
+        conn,
+        "SELECT t.reference, t.status, t.destination_region, sum(p.amount)::bigint AS amount \
+         FROM paid p JOIN t ON t.id = p.transfer_id \
+         WHERE t.status <> 'handed_over' GROUP BY t.reference, t.status, t.destination_region \
+         HAVING sum(p.amount) <> 0 ORDER BY t.reference",
+        year,
+        province,
+        &scope,
+        &budgets,
+    )
+    .await?;
+    let mut stats = assemble(year, destinations, sources, shares, unagreed, others);
+    for source in &mut stats.by_funding_source {
+        source.budgets = documents
+            .iter()
+            .filter(|d| d.source == source.source)
+            .map(|d| BudgetDocument {
+                document_number: d.document_number.clone(),
+                activity_code: d.activity_code.clone(),
+            })
+            .collect();
+    }
+    Ok(stats)
+}
+
 /// Money report.
 ///
-/// For the transfers of a fiscal year that were handed over, in the caller's
-/// report scope: the cost per returnee by destination and by funding source,
-/// the share each regency paid under its cost-sharing agreement, and the
-/// returns whose cost had no approved agreement (the province paid all).
-/// Amounts in whole rupiah, from the cost items and the budgets' ledgers.
+/// For the transfers of a fiscal year in the caller's report scope, counted
+/// from the budgets' ledgers the caller may see (the ministry the APBN, a
+/// regency its own budget, the province and the secretariat the province's
+/// and its regencies'): the cost per returnee by destination (handed-over
+/// transfers) and by funding source (every realisation, also on transfers
+/// that were cancelled or are still under way, listed under
+/// `not_handed_over`), the share each regency paid under its cost-sharing
+/// agreement, and the returns whose cost had no approved agreement (the
+/// province paid all). Amounts in whole rupiah.
 #[utoipa::path(
     tag = "stats",
     operation_id = "get_cost_stats",
@@ -181,58 +367,25 @@ pub async fn get_cost_stats(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadReports)?;
     let province = handling_province(query.handling_province.as_deref())?;
-    let scope = ReportScope::of(&caller);
     let year = query.fiscal_year;
     let mut conn = state.pool.get().await?;
     let limits = state.settings.db_limits;
-    let (destinations, sources, unagreed) = conn
+    let stats = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
             crate::db::use_report_timeout(conn, &limits).await?;
-        let destinations: Vec<DestinationRow> = load(
-            conn,
-            "SELECT destination_region, count(*) AS transfers, coalesce(sum(returnees), 0)::bigint AS returnees, \
-               coalesce(sum((SELECT coalesce(sum(amount), 0) FROM transfer_cost_items ci WHERE ci.transfer_id = t.id)), 0)::bigint AS realised \
-             FROM t GROUP BY destination_region ORDER BY destination_region",
-            year,
-            province.as_deref(),
-            &scope,
-        )
-        .await?;
-        // Realisations per source and destination, with the returnees of the transfers they paid for.
-        let sources: Vec<SourceRow> = load(
-            conn,
-            ", paid AS (SELECT b.source, t.id, t.destination_region, t.returnees, sum(l.amount) AS amount \
-               FROM budget_ledger l JOIN budgets b ON b.id = l.budget_id JOIN t ON t.id = l.transfer_id \
-               WHERE l.kind = 'realisation' GROUP BY b.source, t.id, t.destination_region, t.returnees) \
-             SELECT source, destination_region, sum(amount)::bigint AS realised, sum(returnees)::bigint AS returnees \
-             FROM paid GROUP BY source, destination_region ORDER BY source, destination_region",
-            year,
-            province.as_deref(),
-            &scope,
-        )
-        .await?;
-        let unagreed: Vec<UnagreedRow> = load(
-            conn,
-            "SELECT t.reference, t.destination_region, sum(l.amount)::bigint AS amount \
-             FROM budget_ledger l JOIN t ON t.id = l.transfer_id \
-             WHERE l.kind = 'realisation' AND l.missing_agreement GROUP BY t.reference, t.destination_region \
-             HAVING sum(l.amount) <> 0 ORDER BY t.reference",
-            year,
-            province.as_deref(),
-            &scope,
-        )
-        .await?;
-            Ok((destinations, sources, unagreed))
+            report(conn, &caller, year, province.as_deref()).await
         })
         .await?;
-    Ok(HttpResponse::Ok().json(assemble(year, destinations, sources, unagreed)))
+    Ok(HttpResponse::Ok().json(stats))
 }
 
 fn assemble(
     year: i32,
     destinations: Vec<DestinationRow>,
     sources: Vec<SourceRow>,
+    shares_rows: Vec<SourceRow>,
     unagreed: Vec<UnagreedRow>,
+    others: Vec<OtherRow>,
 ) -> CostStats {
     let by_destination = destinations
         .into_iter()
@@ -259,8 +412,11 @@ fn assemble(
                 realised: row.realised,
                 returnees: row.returnees,
                 per_returnee: None,
+                budgets: Vec::new(),
             }),
         }
+    }
+    for row in &shares_rows {
         if let Some(region) = &row.destination_region
             && region.len() > 2
         {
@@ -297,6 +453,15 @@ fn assemble(
                 transfer: u.reference,
                 destination_region: u.destination_region,
                 amount: u.amount,
+            })
+            .collect(),
+        not_handed_over: others
+            .into_iter()
+            .map(|o| TransferCost {
+                transfer: o.reference,
+                status: o.status,
+                destination_region: o.destination_region,
+                realised: o.amount,
             })
             .collect(),
     }

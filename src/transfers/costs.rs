@@ -10,7 +10,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::model::{EstimatedCost, TransferRow};
-use super::queries::outstanding_commitments;
+use super::queries::{CostItem, outstanding_commitments};
 use crate::audit::Actor;
 use crate::budgets::ledger::{self, NewEntry};
 use crate::budgets::model::LedgerKind;
@@ -48,6 +48,13 @@ fn split(
 }
 
 /// Locks every budget in `ids` (in id order) and returns their rows.
+pub async fn lock_budgets(
+    conn: &mut AsyncPgConnection,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<BTreeMap<Uuid, crate::budgets::model::BudgetRow>> {
+    lock_all(conn, ids).await
+}
+
 async fn lock_all(
     conn: &mut AsyncPgConnection,
     ids: impl IntoIterator<Item = Uuid>,
@@ -142,17 +149,54 @@ pub async fn release_all(
     Ok(())
 }
 
-/// Realises an actual cost item: splits it, releases what was committed for it
-/// on each budget (up to the charge), then records the realisation.
+/// The budgets the split rule would charge for a cost of `transfer`.
+pub async fn paying_budgets(
+    conn: &mut AsyncPgConnection,
+    transfer: &TransferRow,
+    category: CostCategory,
+    amount: i64,
+) -> ApiResult<Vec<Uuid>> {
+    Ok(charges(conn, transfer, category, amount)
+        .await?
+        .into_iter()
+        .map(|(budget, _)| budget)
+        .collect())
+}
+
+/// What the split rule would charge each budget for a cost of `transfer`.
+pub async fn charges(
+    conn: &mut AsyncPgConnection,
+    transfer: &TransferRow,
+    category: CostCategory,
+    amount: i64,
+) -> ApiResult<Vec<(Uuid, i64)>> {
+    let set = payers_for(conn, transfer).await?;
+    let result = split(transfer, &set, category, amount)?;
+    Ok(result
+        .charges
+        .iter()
+        .map(|c| (c.budget_id, c.amount))
+        .collect())
+}
+
+/// Realises a confirmed cost item: splits it, releases what was committed
+/// for it on each budget (up to the charge), then records the realisation,
+/// with the item's date of spending, account code, payee and payment order.
 pub async fn realise(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     transfer: &TransferRow,
-    item_id: Uuid,
-    category: CostCategory,
-    amount: i64,
+    item: &CostItem,
     members: i32,
 ) -> ApiResult<SplitResult> {
+    let (item_id, category, amount) = (item.id, item.category, item.amount);
+    let booking = crate::budgets::booking::Booking {
+        spent_on: item.spent_on,
+        account_code: item.account_code.clone(),
+        payee: item.payee.clone(),
+        sp2d_number: item.sp2d_number.clone(),
+        sp2d_date: item.sp2d_date,
+    };
     let set = payers_for(conn, transfer).await?;
     let result = split(transfer, &set, category, amount)?;
     let budgets = lock_all(conn, result.charges.iter().map(|c| c.budget_id)).await?;
@@ -190,6 +234,7 @@ pub async fn realise(
         let reason = format!("{}: {category} cost", transfer.reference);
         let new = NewEntry {
             cost_item_id: Some(item_id),
+            booking: booking.clone(),
             ..entry(
                 LedgerKind::Realisation,
                 charge.amount,

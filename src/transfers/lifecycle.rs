@@ -12,12 +12,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::costs;
-use super::handlers::{member_count, not_found, transfer_response};
+use super::handlers::{not_found, transfer_response};
 use super::model::{HandoverOutcome, TransferRow, TransferStatus};
 use super::queries::{self, CostItem};
 use crate::access::{Operation, TransferScope};
 use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
+use crate::budgets::booking::Booking;
 use crate::budgets::split::CostCategory;
 use crate::cases::status::Mover;
 use crate::cases::{CaseStatus, CaseView, store};
@@ -102,8 +103,10 @@ async fn set_transfer_status(
     id: Uuid,
     to: TransferStatus,
 ) -> QueryResult<TransferRow> {
+    let closed = matches!(to, TransferStatus::Cancelled | TransferStatus::HandedOver);
     diesel::update(transfers::table.find(id))
         .set((
+            transfers::closed_at.eq(closed.then(Utc::now)),
             transfers::status.eq(to),
             transfers::version.eq(transfers::version + 1),
             transfers::updated_at.eq(Utc::now()),
@@ -362,6 +365,7 @@ pub async fn hand_over_transfer(
                 let row: TransferRow = diesel::update(transfers::table.find(transfer.id))
                     .set((
                         transfers::status.eq(TransferStatus::HandedOver),
+                        transfers::closed_at.eq(Utc::now()),
                         transfers::bast_number.eq(request.bast_number.trim()),
                         transfers::handed_over_at.eq(request.handed_over_at),
                         transfers::received_by_name.eq(request.received_by.name.trim()),
@@ -387,7 +391,9 @@ pub async fn hand_over_transfer(
 /// An actual cost of a transfer.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"category": "transport", "amount": 1_350_000, "receipt_number": "KW-2019-0317", "description": "Sewa minibus Pontianak–Singkawang"}))]
+#[schema(example = json!({"category": "transport", "amount": 1_350_000, "receipt_number": "KW-2019-0317", "description": "Sewa minibus Pontianak–Singkawang",
+                          "spent_on": "2019-03-20", "account_code": "5.1.02.04.01.0001", "payee": "CV Khatulistiwa Trans",
+                          "sp2d_number": "SP2D-0317/LS/2019", "sp2d_date": "2019-03-27"}))]
 pub struct NewCostItem {
     /// What it paid for.
     pub category: CostCategory,
@@ -400,26 +406,88 @@ pub struct NewCostItem {
     /// Description; tabs and line breaks allowed.
     #[schema(max_length = 1000)]
     pub description: Option<String>,
+    /// Why the cost comes after the transfer was handed over or cancelled
+    /// (required then, and accepted for 30 days after closing).
+    pub late_reason: Option<String>,
+    /// When the money was spent (date).
+    pub spent_on: Option<chrono::NaiveDate>,
+    /// Kode rekening (APBD, `5.1.02.04.01.0001`) or akun (APBN, `524111`); see docs/money.md.
+    pub account_code: Option<String>,
+    /// Who was paid.
+    pub payee: Option<String>,
+    /// The payment order (SP2D) number, once paid (with its date).
+    pub sp2d_number: Option<String>,
+    /// The payment order's date.
+    pub sp2d_date: Option<chrono::NaiveDate>,
 }
 
-/// Record an actual cost.
+/// How many days after a transfer is handed over or cancelled its late costs
+/// (a receipt that arrives after the BAST, a ticket already paid for a
+/// cancelled trip) may still be recorded, each with a reason. After that the
+/// transfer's money is closed and a cost is refused: the budget's finance
+/// officer records it by hand, outside the transfer.
+pub const LATE_COST_DAYS: i64 = 30;
+
+/// Whether a cost may still be recorded on `transfer` at `now`: always while
+/// it runs; after it closed, with a reason and within [`LATE_COST_DAYS`].
+pub fn late_cost_rule(
+    transfer: &TransferRow,
+    late_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<String>> {
+    if !matches!(
+        transfer.status,
+        TransferStatus::HandedOver | TransferStatus::Cancelled
+    ) {
+        return Ok(None);
+    }
+    let closed_at = transfer.closed_at.unwrap_or(transfer.updated_at);
+    if now - closed_at > chrono::Duration::days(LATE_COST_DAYS) {
+        return Err(ApiError::conflict(format!(
+            "transfer {} was {} on {}; costs are accepted for {LATE_COST_DAYS} days after that",
+            transfer.reference,
+            transfer.status,
+            closed_at.date_naive()
+        ))
+        .with_kind("transfer-costs-closed", "Transfer's costs are closed")
+        .with_extension("closed_at", serde_json::json!(closed_at)));
+    }
+    match late_reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => Ok(Some(reason.to_owned())),
+        None => Err(ApiError::invalid_field(
+            "late_reason",
+            format!(
+                "is required: the transfer is {}, so the cost comes late",
+                transfer.status
+            ),
+        )),
+    }
+}
+
+/// Propose an actual cost.
 ///
-/// Charges the cost to the budgets the split rule names, as realisations with
-/// the transfer and cost item as reference, consuming what was committed for
-/// the transfer on each budget first. A budget that cannot cover it refuses
-/// (409 with the shortfall). Send an `Idempotency-Key` header so that a retry
-/// after a 503 or a lost answer charges nothing twice.
+/// A case worker of the province running the transfer records what was spent
+/// (with its receipt, date of spending, account code, payee and payment
+/// order); nothing moves in the budgets yet. A finance officer of a budget
+/// that pays it confirms it with
+/// `POST /api/v1/transfers/{id}/costs/{item_id}/confirmation`, and only then
+/// is it realised through the split rule (separation of duties). A cost no
+/// budget could pay is refused at once (409). After the transfer is handed
+/// over or cancelled, a cost needs a `late_reason` and is accepted for 30
+/// days after closing, then refused (409 `transfer-costs-closed`). Send an
+/// `Idempotency-Key` header so that a retry after a 503 or a lost answer
+/// records nothing twice.
 #[utoipa::path(
     tag = "transfers",
     operation_id = "create_transfer_cost",
     params(
         ("id" = Uuid, Path, description = "The transfer's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of charging the cost again"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of recording the cost again"),
     ),
     request_body = NewCostItem,
     responses(
-        (status = 201, description = "The recorded cost item", body = CostItem),
-        (status = 409, description = "A budget cannot cover the cost", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The proposed cost item", body = CostItem),
+        (status = 409, description = "No budget to charge, or the transfer's costs are closed", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/transfers/{id}/costs")]
@@ -452,6 +520,14 @@ pub async fn create_transfer_cost(
         true,
         &mut errors,
     );
+    let booking = Booking::parse(
+        item.spent_on,
+        item.account_code.as_deref(),
+        item.payee.as_deref(),
+        item.sp2d_number.as_deref(),
+        item.sp2d_date,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -471,6 +547,7 @@ pub async fn create_transfer_cost(
                     let transfer = queries::find_for_update(conn, &scope, *id)
                         .await?
                         .ok_or_else(not_found)?;
+                    let late = late_cost_rule(&transfer, item.late_reason.as_deref(), Utc::now())?;
                     let saved: CostItem = diesel::insert_into(transfer_cost_items::table)
                         .values((
                             transfer_cost_items::transfer_id.eq(transfer.id),
@@ -479,31 +556,25 @@ pub async fn create_transfer_cost(
                             transfer_cost_items::receipt_number.eq(receipt_number.as_deref()),
                             transfer_cost_items::description.eq(description.as_deref()),
                             transfer_cost_items::recorded_by.eq(caller.principal_id),
+                            transfer_cost_items::late_reason.eq(late.as_deref()),
+                            transfer_cost_items::spent_on.eq(booking.spent_on),
+                            transfer_cost_items::account_code.eq(booking.account_code.as_deref()),
+                            transfer_cost_items::payee.eq(booking.payee.as_deref()),
+                            transfer_cost_items::sp2d_number.eq(booking.sp2d_number.as_deref()),
+                            transfer_cost_items::sp2d_date.eq(booking.sp2d_date),
                         ))
                         .returning(CostItem::as_returning())
                         .get_result(conn)
                         .await?;
-                    let members = member_count(conn, transfer.id).await?;
-                    let heads = if members > 0 {
-                        members
-                    } else {
-                        handed_over_count(conn, transfer.id).await?
-                    };
-                    costs::realise(
-                        conn,
-                        &actor,
-                        &transfer,
-                        saved.id,
-                        item.category,
-                        item.amount,
-                        heads,
-                    )
-                    .await?;
+                    // Nothing moves yet: a finance officer of a paying budget
+                    // confirms the proposal (separation of duties). The split is
+                    // tried now so that a cost no budget could pay is refused at once.
+                    costs::paying_budgets(conn, &transfer, item.category, item.amount).await?;
                     audit::record(
                         conn,
                         &actor,
                         Entry::change(
-                            "transfer.cost",
+                            "transfer.cost_proposed",
                             "transfer",
                             transfer.id,
                             None::<&()>,
@@ -512,7 +583,7 @@ pub async fn create_transfer_cost(
                     )
                     .await?;
                     queries::touch(conn, transfer.id).await?;
-                    crate::events::transfer_changed(conn, transfer.id, "cost_recorded").await?;
+                    crate::events::transfer_changed(conn, transfer.id, "cost_proposed").await?;
                     Ok(saved)
                 },
             )
@@ -539,7 +610,10 @@ pub async fn create_transfer_cost(
     })
 }
 
-async fn handed_over_count(conn: &mut AsyncPgConnection, transfer: Uuid) -> QueryResult<i32> {
+pub(super) async fn handed_over_count(
+    conn: &mut AsyncPgConnection,
+    transfer: Uuid,
+) -> QueryResult<i32> {
     let n: i64 = transfer_cases::table
         .filter(transfer_cases::transfer_id.eq(transfer))
         .filter(transfer_cases::outcome.eq("received"))

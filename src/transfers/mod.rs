@@ -7,6 +7,7 @@
 //! through the split rule; actual cost items realise them.
 
 pub mod admission;
+pub mod corrections;
 pub mod costs;
 pub mod export;
 pub mod handlers;

@@ -154,6 +154,8 @@ pub struct TransferRow {
     pub created_at: DateTime<Utc>,
     /// Changed.
     pub updated_at: DateTime<Utc>,
+    /// When it was handed over or cancelled, in the system.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 impl TransferRow {

@@ -81,6 +81,27 @@ pub struct CostItem {
     pub recorded_by: Option<Uuid>,
     /// When.
     pub recorded_at: DateTime<Utc>,
+    /// When it was cancelled (its realisations reversed); absent while it counts.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Why it was cancelled.
+    pub cancelled_reason: Option<String>,
+    /// Why it was recorded after the transfer closed.
+    pub late_reason: Option<String>,
+    /// When a finance officer of a paying budget confirmed it (and it was
+    /// realised); absent while it is only proposed.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Who confirmed it.
+    pub confirmed_by: Option<Uuid>,
+    /// When the money was spent (the date reports count it on; else the day it was recorded).
+    pub spent_on: Option<chrono::NaiveDate>,
+    /// Kode rekening (APBD, `5.1.02.04.01.0001`) or akun (APBN, `524111`).
+    pub account_code: Option<String>,
+    /// Who was paid.
+    pub payee: Option<String>,
+    /// The payment order (SP2D) number, once paid.
+    pub sp2d_number: Option<String>,
+    /// The payment order's date.
+    pub sp2d_date: Option<chrono::NaiveDate>,
 }
 
 /// The handover record (BAST).
@@ -106,8 +127,10 @@ pub struct TransferCosts {
     pub estimated: i64,
     /// Committed on budgets and not yet released or spent.
     pub committed: i64,
-    /// Spent (the cost items).
+    /// Spent: the confirmed cost items that are not cancelled.
     pub realised: i64,
+    /// Proposed by a case worker, waiting for a finance officer's confirmation.
+    pub proposed: i64,
     /// Realised ÷ returnees received (or members, before handover), whole rupiah.
     pub per_returnee: Option<i64>,
 }
@@ -260,7 +283,16 @@ fn assemble(
     committed: i64,
 ) -> TransferView {
     let estimates = row.estimates();
-    let realised: i64 = cost_items.iter().map(|c| c.amount).sum();
+    let realised: i64 = cost_items
+        .iter()
+        .filter(|c| c.cancelled_at.is_none() && c.confirmed_at.is_some())
+        .map(|c| c.amount)
+        .sum();
+    let proposed: i64 = cost_items
+        .iter()
+        .filter(|c| c.cancelled_at.is_none() && c.confirmed_at.is_none())
+        .map(|c| c.amount)
+        .sum();
     let received = members
         .iter()
         .filter(|m| m.outcome == Some(HandoverOutcome::Received))
@@ -297,6 +329,7 @@ fn assemble(
             estimated: estimates.iter().map(|e| e.amount).sum(),
             committed,
             realised,
+            proposed,
             per_returnee: (heads > 0 && realised > 0).then(|| realised / heads),
         },
         estimated_costs: estimates,
@@ -468,8 +501,11 @@ pub async fn tallies(
         ))
         .load(conn)
         .await?;
+    // Spent: confirmed cost items that are not cancelled, as in the transfer's view.
     let spent: Vec<(Uuid, i64)> = transfer_cost_items::table
         .filter(transfer_cost_items::transfer_id.eq_any(ids))
+        .filter(transfer_cost_items::confirmed_at.is_not_null())
+        .filter(transfer_cost_items::cancelled_at.is_null())
         .group_by(transfer_cost_items::transfer_id)
         .select((
             transfer_cost_items::transfer_id,

@@ -273,7 +273,8 @@ async fn the_ledger_refuses_what_is_not_there_and_corrects_by_reversal() {
             Some(&m.secretariat),
         )
         .await
-        .json();
+        .json()["items"]
+        .clone();
     let kinds: Vec<&str> = ledger
         .as_array()
         .unwrap()

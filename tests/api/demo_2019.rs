@@ -1,7 +1,7 @@
 //! The 2019 demo year comes out of the statistics exactly as built.
 
 use actix_web::web;
-use pulang::seed_2019::{DemoSize, demo_2019};
+use pulang::seed_2019::{DemoSize, Progress, demo_2019};
 
 use crate::helpers::{TestApp, test_keys};
 
@@ -19,12 +19,56 @@ async fn the_demo_year_gives_back_its_own_figures() {
         out_of_province: 27,
         in_province: 23,
     };
-    let report = demo_2019(&mut conn, state.clone(), size).await.unwrap();
+    let mut shown: Vec<u8> = Vec::new();
+    let report = demo_2019(
+        &mut conn,
+        state.clone(),
+        size,
+        &mut Progress::new(&mut shown, false),
+    )
+    .await
+    .unwrap();
     assert!(
         report.contains("50 returnees received, 50 returned"),
         "{report}"
     );
-    let again = demo_2019(&mut conn, state, size).await.unwrap();
+    assert!(
+        report.contains("reconciliation of 2019: 0 difference(s)"),
+        "{report}"
+    );
+    assert!(report.contains("realised (rupiah): apbn "), "{report}");
+    // A line per phase, in order, with counts and elapsed time; no bar off a terminal.
+    let shown = String::from_utf8(shown).unwrap();
+    let phases: Vec<&str> = shown.lines().collect();
+    assert_eq!(phases.len(), 4, "{shown}");
+    assert!(
+        phases[0].starts_with("budgets and agreements: 16 budgets, 11 agreements ("),
+        "{shown}"
+    );
+    assert!(
+        phases[1].starts_with(
+            "returnees pushed by BP3TKI Pontianak: 50 (27 from other provinces, 23 from Kalbar) ("
+        ),
+        "{shown}"
+    );
+    assert!(
+        phases[2].starts_with("sheltered, assessed, ready for transfer: 50 ("),
+        "{shown}"
+    );
+    assert!(
+        phases[3].starts_with("transfers planned, costed and handed over: "),
+        "{shown}"
+    );
+    assert!(phases.iter().all(|l| l.ends_with(" s)")), "{shown}");
+    assert!(!shown.contains('\r'), "{shown}");
+    let again = demo_2019(
+        &mut conn,
+        state,
+        size,
+        &mut Progress::new(&mut std::io::sink(), false),
+    )
+    .await
+    .unwrap();
     assert!(again.contains("already there"), "idempotent: {again}");
 
     let admin = app.admin_token().await;

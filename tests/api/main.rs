@@ -19,6 +19,7 @@ mod hostile_input;
 mod housekeeping;
 mod input_boundary;
 mod local_cluster;
+mod money;
 mod openapi_file;
 mod operations;
 mod privacy;

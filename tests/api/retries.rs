@@ -172,11 +172,19 @@ async fn every_creating_post_that_takes_a_key_creates_once_however_often_it_is_r
         transfer["id"].as_str().unwrap()
     );
     let cost = json!({"category": "transport", "amount": 400_000, "receipt_number": "KW-1"});
-    twice(&app, &costs, &cost, &province, "c-1").await;
+    let item = twice(&app, &costs, &cost, &province, "c-1").await;
     assert_eq!(
         count(&app, "SELECT count(*) AS n FROM transfer_cost_items").await,
         1
     );
+    // The ministry's finance officer confirms the proposal; a repeated
+    // confirmation is refused, so the cost is realised once.
+    let confirm = format!("{costs}/{}/confirmation", item["id"].as_str().unwrap());
+    let confirmed = app.post(&confirm, &json!({}), Some(&ministry)).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text());
+    app.post(&confirm, &json!({}), Some(&ministry))
+        .await
+        .assert_problem(409);
     assert_eq!(
         count(
             &app,

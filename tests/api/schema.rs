@@ -52,6 +52,20 @@ fn declared_columns() -> BTreeSet<(String, String)> {
             &access_grants::table.select(access_grants::all_columns),
         )
         .to_string(),
+        diesel::debug_query::<diesel::pg::Pg, _>(&transfers::table.select(transfers::all_columns))
+            .to_string(),
+        diesel::debug_query::<diesel::pg::Pg, _>(
+            &transfer_cost_items::table.select(transfer_cost_items::all_columns),
+        )
+        .to_string(),
+        diesel::debug_query::<diesel::pg::Pg, _>(
+            &cost_disputes::table.select(cost_disputes::all_columns),
+        )
+        .to_string(),
+        diesel::debug_query::<diesel::pg::Pg, _>(
+            &budget_ledger::table.select(budget_ledger::all_columns),
+        )
+        .to_string(),
     ];
     let mut set = BTreeSet::new();
     for statement in sql {

@@ -138,7 +138,7 @@ async fn ledger_kinds(app: &TestApp, token: &str, budget: &str) -> Vec<(String, 
         .get(&format!("/api/v1/budgets/{budget}/ledger"), Some(token))
         .await
         .json();
-    ledger
+    ledger["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -189,6 +189,32 @@ async fn step(app: &TestApp, token: &str, transfer: &str, to: &str) -> Value {
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()
+}
+
+/// A cost proposed by the province's case worker and confirmed by `confirmer`
+/// (a finance officer of a paying budget); answers the confirmation.
+async fn spend(
+    app: &TestApp,
+    w: &World,
+    transfer: &str,
+    cost: Value,
+    confirmer: &str,
+) -> TestResponse {
+    let proposed = app
+        .post(
+            &format!("/api/v1/transfers/{transfer}/costs"),
+            &cost,
+            Some(&w.province_worker),
+        )
+        .await;
+    assert_eq!(proposed.status, 201, "{}", proposed.text());
+    let item = proposed.json()["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/transfers/{transfer}/costs/{item}/confirmation"),
+        &json!({}),
+        Some(confirmer),
+    )
+    .await
 }
 
 async fn case_status(app: &TestApp, token: &str, case: &str) -> Value {
@@ -252,14 +278,15 @@ async fn a_whole_return_inside_the_province_from_push_to_handover() {
     step(&app, &w.province_worker, &id, "arrived").await;
 
     // The actual transport cost: realised 60/40, consuming the commitments.
-    let cost = app
-        .post(
-            &format!("/api/v1/transfers/{id}/costs"),
-            &json!({"category": "transport", "amount": 900_000, "receipt_number": "KW-1"}),
-            Some(&w.province_worker),
-        )
-        .await;
-    assert_eq!(cost.status, 201, "{}", cost.text());
+    let cost = spend(
+        &app,
+        &w,
+        &id,
+        json!({"category": "transport", "amount": 900_000, "receipt_number": "KW-1"}),
+        &w.province_finance,
+    )
+    .await;
+    assert_eq!(cost.status, 200, "{}", cost.text());
     assert_eq!(
         balance(&app, &w.province_finance, &w.apbd_province).await,
         b(10_000_000, 180_000, 540_000)
@@ -297,7 +324,7 @@ async fn a_whole_return_inside_the_province_from_push_to_handover() {
     assert_eq!(done["members"][0]["outcome"], "received");
     assert_eq!(
         done["costs"],
-        json!({"estimated": 1_200_000, "committed": 0, "realised": 900_000, "per_returnee": 900_000})
+        json!({"estimated": 1_200_000, "committed": 0, "realised": 900_000, "proposed": 0, "per_returnee": 900_000})
     );
     assert_eq!(
         balance(&app, &w.province_finance, &w.apbd_province).await,
@@ -331,7 +358,8 @@ async fn a_whole_return_inside_the_province_from_push_to_handover() {
             Some(&w.province_finance),
         )
         .await
-        .json();
+        .json()["items"]
+        .clone();
     assert!(
         ledger.as_array().unwrap()[1..]
             .iter()
@@ -420,12 +448,15 @@ async fn a_cancelled_return_out_of_the_province_gives_everything_back() {
     .await;
     step(&app, &w.province_worker, &id, "departed").await;
     // Tickets were bought before the cancellation: they stay spent.
-    app.post(
-        &format!("/api/v1/transfers/{id}/costs"),
-        &json!({"category": "transport", "amount": 400_000}),
-        Some(&w.province_worker),
+    let ticket = spend(
+        &app,
+        &w,
+        &id,
+        json!({"category": "transport", "amount": 400_000}),
+        &w.ministry,
     )
     .await;
+    assert_eq!(ticket.status, 200, "{}", ticket.text());
     assert_eq!(
         balance(&app, &w.ministry, &w.apbn).await,
         b(100_000_000, 2_100_000, 400_000)
@@ -661,12 +692,15 @@ async fn a_return_to_a_regency_without_an_agreement_is_reported() {
     .await;
     step(&app, &w.province_worker, &id, "departed").await;
     step(&app, &w.province_worker, &id, "arrived").await;
-    app.post(
-        &format!("/api/v1/transfers/{id}/costs"),
-        &json!({"category": "transport", "amount": 650_000}),
-        Some(&w.province_worker),
+    let cost = spend(
+        &app,
+        &w,
+        &id,
+        json!({"category": "transport", "amount": 650_000}),
+        &w.province_finance,
     )
     .await;
+    assert_eq!(cost.status, 200, "{}", cost.text());
     let handover = json!({"bast_number": "BAST/9", "handed_over_at": "2019-05-01T06:00:00Z", "received_by": {"name": "Dinsos Sambas"},
                           "outcomes": [{"case_id": case, "outcome": "received"}]});
     assert_eq!(
