@@ -83,7 +83,6 @@ pub async fn csv_response(
 ) -> ApiResult<HttpResponse> {
     let chunk = limits.page_rows;
     let scope = caller.case_scope();
-    let whole = caller.sees_personal_data();
     let fetch = async move |conn: &mut AsyncPgConnection, cursor: Option<CaseCursor>| {
         let rows = queries::list(conn, &scope, &filter, sort, cursor.as_ref(), chunk).await?;
         reads.record(
@@ -99,7 +98,7 @@ pub async fn csv_response(
         Ok(Page {
             body: rows
                 .iter()
-                .map(|c| row(&c.clone().shown(whole), &mut line))
+                .map(|c| row(&super::handlers::for_caller(c.clone(), &caller), &mut line))
                 .collect(),
             next: if (rows.len() as i64) < chunk {
                 None

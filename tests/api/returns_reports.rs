@@ -342,6 +342,19 @@ async fn two_sources_make_one_case_per_return(ministry_first: bool) {
             .await
             .json();
         assert!(!history.to_string().contains("KMS/61/0001"), "{history}");
+        let csv = app
+            .call(crate::helpers::with_token(
+                actix_web::test::TestRequest::get()
+                    .uri("/api/v1/cases")
+                    .insert_header(("Accept", "text/csv")),
+                Some(&bp3tki),
+            ))
+            .await;
+        assert_eq!(csv.status, 200);
+        assert!(
+            !csv.text().contains("KMS/61/0001"),
+            "the CSV export hides it too"
+        );
     }
 
     // The uncertain ones wait for a person: Dewi's two cases, and the two Aguses.
