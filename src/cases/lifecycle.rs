@@ -21,11 +21,11 @@ use crate::http::extract::Json;
 use crate::schema::case_history;
 use crate::state::AppState;
 
-/// A requested status change.
+/// A requested status change of a case.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"to": "assessed", "reason": "Social worker assessment done; no medical needs"}))]
-pub struct TransitionRequest {
+pub struct CaseTransitionRequest {
     /// The status to move to.
     pub to: CaseStatus,
     /// Why (kept in the case's history).
@@ -43,7 +43,7 @@ pub struct TransitionRequest {
     tag = "cases",
     operation_id = "transition_case",
     params(("id" = Uuid, Path, description = "The case's id")),
-    request_body = TransitionRequest,
+    request_body = CaseTransitionRequest,
     responses(
         (status = 200, description = "The case in its new status", body = super::view::CaseView),
         (status = 409, description = "Not allowed from the current status; `allowed` lists what is", body = crate::error::Problem, content_type = "application/problem+json",
@@ -57,7 +57,7 @@ pub async fn transition_case(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: Json<TransitionRequest>,
+    body: Json<CaseTransitionRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::WriteCases)?;
     let request = body.0;

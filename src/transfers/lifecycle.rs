@@ -27,11 +27,11 @@ use crate::http::idempotency::{self, Created};
 use crate::schema::{transfer_cases, transfer_cost_items, transfers};
 use crate::state::AppState;
 
-/// A requested status change.
+/// A requested status change of a transfer.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"to": "departed", "reason": "Left RPTC Pontianak 08:10"}))]
-pub struct TransitionRequest {
+pub struct TransferTransitionRequest {
     /// departed, arrived or cancelled.
     pub to: TransferStatus,
     /// Why (kept in the members' case histories).
@@ -124,7 +124,7 @@ async fn set_transfer_status(
     tag = "transfers",
     operation_id = "transition_transfer",
     params(("id" = Uuid, Path, description = "The transfer's id")),
-    request_body = TransitionRequest,
+    request_body = TransferTransitionRequest,
     responses(
         (status = 200, description = "The transfer in its new status", body = queries::TransferView),
         (status = 409, description = "Not allowed from the current status (`allowed` lists what is), or a member cannot move", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -135,7 +135,7 @@ pub async fn transition_transfer(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: Json<TransitionRequest>,
+    body: Json<TransferTransitionRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::PlanTransfers)?;
     let request = body.0;
