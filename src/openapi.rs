@@ -189,6 +189,7 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 .build(),
         ),
     );
+    let schemas = serde_json::to_value(&components.schemas).unwrap_or_default();
     for item in api.paths.paths.values_mut() {
         let operations = [
             &mut item.get,
@@ -199,6 +200,7 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         ];
         for operation in operations.into_iter().flatten() {
             add_common_responses(operation);
+            add_client_headers(operation, &schemas);
         }
     }
     if let Some(components) = api.components.as_mut() {
@@ -420,6 +422,93 @@ fn add_common_responses(operation: &mut Operation) {
             .responses
             .entry(status.to_owned())
             .or_insert_with(|| RefOr::T(problem_response(status, description)));
+    }
+}
+
+/// Documents the response headers a client reads that the server adds outside
+/// the handlers: `X-Request-Id` on every answer (middleware), `Retry-After` on
+/// 429 and 503 (the error type), `Location` on every 201, and
+/// `Idempotent-Replayed` on the answers of operations that take an
+/// `Idempotency-Key`, with the `ETag` a replay of a versioned record carries.
+/// Other `ETag`s are documented by the handlers that set them. The
+/// hostile-input sweep and the retry tests check every such header they
+/// receive against the document.
+fn add_client_headers(operation: &mut Operation, schemas: &serde_json::Value) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let idempotent = operation.parameters.as_ref().is_some_and(|ps| {
+        ps.iter().any(|p| {
+            matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case(crate::http::idempotency::HEADER))
+        })
+    });
+    let header = |ty: Type, description: &str, example: serde_json::Value| {
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(ty).examples([example])))
+                .description(Some(description))
+                .build(),
+        )
+    };
+    for (status, response) in operation.responses.responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        let headers = &mut response.headers;
+        headers.entry("X-Request-Id".to_owned()).or_insert_with(|| {
+            header(
+                Type::String,
+                "The request's id: the caller's own `X-Request-Id` if it sent a sane one, else a new one; \
+                 the server log and a problem's `request_id` carry the same",
+                serde_json::json!("6f1c2a0e-3d7b-4a47-9d2e-0b8f0c6d5e41"),
+            )
+        });
+        if status == "429" || status == "503" {
+            headers.entry("Retry-After".to_owned()).or_insert_with(|| {
+                header(
+                    Type::Integer,
+                    "Seconds to wait before sending the request again",
+                    serde_json::json!(5),
+                )
+            });
+        }
+        if status == "201" {
+            headers.entry("Location".to_owned()).or_insert_with(|| {
+                header(
+                    Type::String,
+                    "The address of the created record",
+                    serde_json::json!("/api/v1/cases/8e2f0a4b-1c3d-4e5f-8a9b-0c1d2e3f4a5b"),
+                )
+            });
+        }
+        let versioned = response.content.get("application/json").is_some_and(|c| {
+            let RefOr::T(content) = c else { return false };
+            let Some(RefOr::Ref(reference)) = &content.schema else {
+                return false;
+            };
+            let name = reference.ref_location.trim_start_matches("#/components/schemas/");
+            schemas[name]["properties"].get("version").is_some()
+        });
+        if idempotent && versioned && status.starts_with('2') {
+            headers.entry("ETag".to_owned()).or_insert_with(|| {
+                header(
+                    Type::String,
+                    "The record's version (on a replay always; see the operation for a first answer)",
+                    serde_json::json!("\"1\""),
+                )
+            });
+        }
+        if idempotent && status.starts_with('2') {
+            headers
+                .entry("Idempotent-Replayed".to_owned())
+                .or_insert_with(|| {
+                    header(
+                        Type::String,
+                        "`true` when this is the stored answer to an earlier request with the same \
+                         `Idempotency-Key`; absent on a first answer",
+                        serde_json::json!("true"),
+                    )
+                });
+        }
     }
 }
 

@@ -90,7 +90,10 @@ pub struct GrantOutcome {
     operation_id = "grant_earlier_returns_access",
     params(("id" = Uuid, Path, description = "The case being handled")),
     request_body = GrantRequest,
-    responses((status = 201, description = "The grant and the returns it opened", body = GrantOutcome))
+    responses(
+        (status = 201, description = "The grant and the returns it opened", body = GrantOutcome),
+        (status = 409, description = "The person has no other returns to open", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/cases/{id}/earlier-returns/access")]
 pub async fn grant_earlier_returns_access(

@@ -55,6 +55,7 @@ pub fn case_response(status: StatusCode, case: CaseView, caller: &Caller) -> Htt
     responses(
         (status = 201, description = "The new case", body = CaseView,
          headers(("ETag" = String, description = "The case's version"), ("Location" = String, description = "The case's address"))),
+        (status = 409, description = "The source agency already has a case with this `external_reference`", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/cases")]

@@ -205,7 +205,8 @@ pub async fn member_count(conn: &mut AsyncPgConnection, transfer: Uuid) -> Query
     request_body = NewTransfer,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of planning (and committing budget) again")),
     responses(
-        (status = 201, description = "The planned transfer", body = TransferView),
+        (status = 201, description = "The planned transfer", body = TransferView,
+         headers(("ETag" = String, description = "The transfer's version"))),
         (status = 409, description = "A budget cannot cover the estimate, or no budget exists to charge", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -470,7 +471,8 @@ pub async fn list_transfers(
     ),
     request_body = TransferPatch,
     responses(
-        (status = 200, description = "The changed transfer", body = TransferView),
+        (status = 200, description = "The changed transfer", body = TransferView,
+         headers(("ETag" = String, description = "The transfer's new version"))),
         (status = 409, description = "Not changeable in its status, or the budgets cannot cover the new estimate", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since that ETag", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -203,3 +203,29 @@ fn pages_refer_to_their_item_schema_instead_of_copying_it() {
     }
     assert!(copies.is_empty(), "pages that copy their item: {copies:?}");
 }
+
+/// The header names the document lists for the answer `status` of `method` on
+/// the concrete `path` (a template such as `/api/v1/budgets/{id}/ledger`
+/// matches `/api/v1/budgets/<uuid>/ledger`).
+pub fn documented_headers(method: &str, path: &str, status: u16) -> Vec<String> {
+    let doc = document();
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    let (_, item) = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(template, _)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || t.starts_with('{'))
+        })
+        .unwrap_or_else(|| panic!("{path} is not in the document"));
+    item[method.to_lowercase()]["responses"][status.to_string()]["headers"]
+        .as_object()
+        .map(|h| h.keys().cloned().collect())
+        .unwrap_or_default()
+}
