@@ -14,6 +14,19 @@ use crate::error::{PROBLEM_JSON, Problem};
 /// The name of the bearer-token security scheme.
 pub const BEARER: &str = "bearer_token";
 
+/// The page size of every list, by operation id: `finish` documents each
+/// list's `limit` with the bounds its handler checks.
+pub const PAGE_SIZES: &[(&str, crate::http::pagination::PageSize)] = &[
+    ("list_agencies", crate::agencies::handlers::AGENCY_PAGE),
+    ("list_access_grants", crate::cases::grants::GRANT_PAGE),
+    ("list_cases", crate::cases::handlers::CASE_PAGE),
+    ("list_audit_events", crate::audit::handlers::AUDIT_PAGE),
+    ("list_events", crate::events::handlers::EVENT_PAGE),
+    ("list_regions", crate::regions::handlers::REGION_PAGE),
+    ("list_read_log", crate::reads::handlers::READ_LOG_PAGE),
+    ("list_transfers", crate::transfers::handlers::TRANSFER_PAGE),
+];
+
 /// Fixed parts of the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
@@ -201,6 +214,7 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         for operation in operations.into_iter().flatten() {
             add_common_responses(operation);
             add_client_headers(operation, &schemas);
+            document_page_size(operation);
         }
     }
     if let Some(components) = api.components.as_mut() {
@@ -422,6 +436,39 @@ fn add_common_responses(operation: &mut Operation) {
             .responses
             .entry(status.to_owned())
             .or_insert_with(|| RefOr::T(problem_response(status, description)));
+    }
+}
+
+/// Gives a list's `limit` parameter the bounds and default its handler checks.
+fn document_page_size(operation: &mut Operation) {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let Some(size) = PAGE_SIZES
+        .iter()
+        .find(|(id, _)| operation.operation_id.as_deref() == Some(id))
+        .map(|(_, size)| *size)
+    else {
+        return;
+    };
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if parameter.name != "limit" {
+            continue;
+        }
+        parameter.description = Some(format!(
+            "Page size, 1 to {} (default {}).",
+            size.max, size.default
+        ));
+        parameter.schema = Some(RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(1))
+                .maximum(Some(size.max))
+                .default(Some(serde_json::json!(size.default)))
+                .build(),
+        )));
     }
 }
 

@@ -15,7 +15,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{Json, Query};
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::regions::RegionCode;
 use crate::schema::agencies;
 use crate::state::AppState;
@@ -39,6 +39,10 @@ pub struct AgencyListQuery {
     pub cursor: Option<String>,
 }
 
+/// The page size of `list_agencies`.
+pub const AGENCY_PAGE: crate::http::pagination::PageSize =
+    crate::http::pagination::PageSize { default: 100, max: 500 };
+
 /// List agencies.
 ///
 /// The directory of agencies, ordered by code. Every signed-in caller may read
@@ -57,7 +61,7 @@ pub async fn list_agencies(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadAgencies)?;
     let q = query.0;
-    let limit = page_limit(q.limit, 100, 500)?;
+    let limit = AGENCY_PAGE.of(q.limit)?;
     let region = q
         .region
         .as_deref()

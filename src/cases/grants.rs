@@ -27,7 +27,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::auth::{Caller, PrincipalKind};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::schema::{access_grants, cases};
 use crate::state::AppState;
 
@@ -253,6 +253,10 @@ pub struct GrantQuery {
     pub cursor: Option<String>,
 }
 
+/// The page size of `list_access_grants`.
+pub const GRANT_PAGE: crate::http::pagination::PageSize =
+    crate::http::pagination::PageSize { default: 50, max: 200 };
+
 /// List the grants that opened your agency's cases.
 ///
 /// Break-the-glass grants, newest first, that opened at least one case in the
@@ -273,7 +277,7 @@ pub async fn list_access_grants(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReviewAccessGrants)?;
     let q = query.0;
-    let limit = page_limit(q.limit, 50, 200)?;
+    let limit = GRANT_PAGE.of(q.limit)?;
     let scope = caller.case_scope();
     let mut conn = state.pool.get().await?;
     let mut cursor: Option<(DateTime<Utc>, Uuid)> = q

@@ -22,7 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::etag::{check_version, if_match_version};
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency;
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::reads::{self, Read, ReadKind};
 use crate::regions::RegionCode;
 use crate::state::AppState;
@@ -274,6 +274,10 @@ impl CaseListQuery {
     }
 }
 
+/// The page size of `list_cases`.
+pub const CASE_PAGE: crate::http::pagination::PageSize =
+    crate::http::pagination::PageSize { default: 50, max: 500 };
+
 /// List cases.
 ///
 /// The cases the caller may see, filtered and sorted, a page at a time
@@ -311,7 +315,7 @@ pub async fn list_cases(
         )
         .await;
     }
-    let limit = page_limit(query.limit, 50, 500)?;
+    let limit = CASE_PAGE.of(query.limit)?;
     let cursor = query
         .cursor
         .as_deref()

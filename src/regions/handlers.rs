@@ -10,7 +10,7 @@ use crate::access::Operation;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::state::AppState;
 
 /// Filters of `GET /api/v1/regions`.
@@ -31,6 +31,10 @@ pub struct RegionListQuery {
     pub cursor: Option<String>,
 }
 
+/// The page size of `list_regions`.
+pub const REGION_PAGE: crate::http::pagination::PageSize =
+    crate::http::pagination::PageSize { default: 100, max: 600 };
+
 /// List regions.
 ///
 /// Provinces and kabupaten/kota with their Kemendagri codes, ordered by code.
@@ -49,7 +53,7 @@ pub async fn list_regions(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadRegions)?;
     let query = query.0;
-    let limit = page_limit(query.limit, 100, 600)?;
+    let limit = REGION_PAGE.of(query.limit)?;
     let province = query
         .province
         .as_deref()

@@ -405,6 +405,10 @@ pub struct TransferListQuery {
     pub limit: Option<u32>,
 }
 
+/// The page size of `list_transfers`.
+pub const TRANSFER_PAGE: crate::http::pagination::PageSize =
+    crate::http::pagination::PageSize { default: 100, max: 500 };
+
 /// List transfers.
 ///
 /// The transfers the caller may see, latest planned departure first: the
@@ -428,7 +432,7 @@ pub async fn list_transfers(
     query: Query<TransferListQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadTransfers)?;
-    let limit = crate::http::pagination::page_limit(query.limit, 100, 500)?;
+    let limit = TRANSFER_PAGE.of(query.limit)?;
     let destination = query
         .destination
         .as_deref()

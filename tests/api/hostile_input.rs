@@ -204,8 +204,8 @@ fn operations(doc: &Value) -> Vec<Operation> {
 }
 
 /// Ids of real records, so that bad values also reach code past the lookup.
-struct Fixtures {
-    token: String,
+pub(crate) struct Fixtures {
+    pub(crate) token: String,
     agency: String,
     user: String,
     case: String,
@@ -213,7 +213,7 @@ struct Fixtures {
     transfer: String,
 }
 
-async fn fixtures(app: &TestApp) -> Fixtures {
+pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
     let province = app
         .create_agency(
             "DINSOS-KALBAR",
@@ -287,7 +287,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
 }
 
 /// A real value for a path parameter of `path`.
-fn real_param(f: &Fixtures, path: &str, name: &str) -> String {
+pub(crate) fn real_param(f: &Fixtures, path: &str, name: &str) -> String {
     match name {
         "code" => "61.71".to_owned(),
         "user_id" => f.user.clone(),
@@ -303,7 +303,7 @@ fn real_param(f: &Fixtures, path: &str, name: &str) -> String {
     }
 }
 
-fn fill(path: &str, values: &[(String, String)]) -> String {
+pub(crate) fn fill(path: &str, values: &[(String, String)]) -> String {
     let mut out = path.to_owned();
     for (name, value) in values {
         out = out.replace(&format!("{{{name}}}"), value);

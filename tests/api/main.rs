@@ -19,6 +19,7 @@ mod hostile_input;
 mod housekeeping;
 mod input_boundary;
 mod local_cluster;
+mod openapi_bounds;
 mod openapi_contract;
 mod openapi_file;
 mod privacy;
