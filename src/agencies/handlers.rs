@@ -27,7 +27,7 @@ pub struct AgencyListQuery {
     /// Only this kind.
     pub kind: Option<AgencyKind>,
     /// Only agencies covering this region; a province code includes its regencies.
-    #[param(example = "61")]
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61")]
     pub region: Option<String>,
     /// Only active (`true`) or deactivated (`false`) agencies.
     pub active: Option<bool>,

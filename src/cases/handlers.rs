@@ -192,7 +192,7 @@ pub struct CaseListQuery {
     /// Category.
     pub category: Option<CaseCategory>,
     /// Region of origin: a regency (`61.71`), or a province (`61`) for all its regencies.
-    #[param(example = "61.71")]
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61.71")]
     pub origin_region: Option<String>,
     /// Funding scope.
     pub funding_scope: Option<FundingScope>,
@@ -205,6 +205,7 @@ pub struct CaseListQuery {
     /// The agency that registered or pushed the case.
     pub source_agency_id: Option<Uuid>,
     /// The province handling the case.
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61")]
     pub handling_province: Option<String>,
     /// Only repeat returns (`true`) or first returns (`false`).
     pub repeat_return: Option<bool>,

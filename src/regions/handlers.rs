@@ -20,7 +20,7 @@ pub struct RegionListQuery {
     /// Only provinces or only regencies.
     pub level: Option<RegionLevel>,
     /// Only the regencies of this province (`61`; a regency code means its province).
-    #[param(value_type = Option<String>, example = "61")]
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61")]
     pub province: Option<String>,
     /// Names containing this text, case-insensitive.
     #[param(example = "pontianak")]

@@ -392,6 +392,7 @@ pub struct TransferListQuery {
     /// Status.
     pub status: Option<TransferStatus>,
     /// Destination: a regency, or a province for it and its regencies' transfers.
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61.72")]
     pub destination: Option<String>,
     /// Planned departure on or after this date.
     pub departure_from: Option<NaiveDate>,
