@@ -27,6 +27,11 @@ pub const PAGE_SIZES: &[(&str, crate::http::pagination::PageSize)] = &[
     ("list_transfers", crate::transfers::handlers::TRANSFER_PAGE),
 ];
 
+/// Item limits of request arrays, by schema and property: `finish` documents
+/// each as `maxItems` from the constant its handler checks.
+pub const ITEM_LIMITS: &[(&str, &str, usize)] =
+    &[("BatchRequest", "records", crate::cases::batch::MAX_RECORDS)];
+
 /// Fixed parts of the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
@@ -219,9 +224,22 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     }
     if let Some(components) = api.components.as_mut() {
         refer_page_items(components);
+        document_item_limits(components);
     }
     add_success_examples(&mut api);
     api
+}
+
+/// Sets `maxItems` of each array in [`ITEM_LIMITS`].
+fn document_item_limits(components: &mut utoipa::openapi::Components) {
+    for (schema, property, max) in ITEM_LIMITS {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Array(array))) = object.properties.get_mut(*property) {
+            array.max_items = Some(*max);
+        }
+    }
 }
 
 /// utoipa inlines a generic argument, so each `Page_X` would carry its own copy

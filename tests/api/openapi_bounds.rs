@@ -154,3 +154,129 @@ fn regex_lite(pattern: &str) -> impl Fn(&str) -> bool {
                 || digits.len() == 4 && (dots == 0 || dots == 1 && value.as_bytes()[2] == b'.'))
     }
 }
+
+/// The schema of a property, with a `$ref` resolved.
+fn resolved<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap(),
+        None => schema,
+    }
+}
+
+#[actix_web::test]
+async fn every_bounded_body_field_is_taken_at_its_bound_and_refused_past_it() {
+    use actix_web::test::TestRequest;
+    let app = TestApp::spawn().await;
+    let f = fixtures(&app).await;
+    let doc = serde_json::to_value(pulang::openapi::openapi()).unwrap();
+    let mut checked = Vec::new();
+    let mut wrong = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let content = &op["requestBody"]["content"]["application/json"];
+            let schema = resolved(&doc, &content["schema"]);
+            let Some(example) = content["example"]
+                .as_object()
+                .or(schema["example"].as_object())
+                .cloned()
+            else {
+                continue;
+            };
+            let path_values: Vec<(String, String)> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| {
+                    let name = p["name"].as_str().unwrap().to_owned();
+                    let value = real_param(&f, path, &name);
+                    (name, value)
+                })
+                .collect();
+            let uri = fill(path, &path_values);
+            for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+                let property = resolved(&doc, property);
+                let mut trials: Vec<(Value, bool)> = Vec::new();
+                if let (Some(max), Some(first)) =
+                    (property["maxItems"].as_u64(), example.get(field).and_then(|v| v.get(0)))
+                {
+                    let items = |n: u64| Value::Array((0..n).map(|_| first.clone()).collect());
+                    trials.push((items(max), true));
+                    trials.push((items(max + 1), false));
+                }
+                let email = property["format"] == "email";
+                let plain_text = (property["format"].is_null() || email)
+                    && property["enum"].is_null()
+                    && property["pattern"].is_null();
+                if let (Some(max), true) = (property["maxLength"].as_u64(), plain_text) {
+                    let text = |n: u64| {
+                        Value::String(if email {
+                            format!("{}@x.id", "a".repeat(n as usize - 5))
+                        } else {
+                            "a".repeat(n as usize)
+                        })
+                    };
+                    trials.push((text(max), true));
+                    trials.push((text(max + 1), false));
+                }
+                if let (Some(min), true) = (property["minLength"].as_u64(), plain_text) {
+                    if min > 0 {
+                        let text = |n: u64| Value::String("a".repeat(n as usize));
+                        trials.push((text(min), true));
+                        trials.push((text(min - 1), false));
+                    }
+                }
+                if let Some(max) = property["maximum"].as_i64() {
+                    trials.push((max.into(), true));
+                    trials.push(((max + 1).into(), false));
+                }
+                if let Some(min) = property["minimum"].as_i64() {
+                    trials.push((min.into(), true));
+                    trials.push(((min - 1).into(), false));
+                }
+                if property["pattern"].is_string() {
+                    if let Some(good) = example.get(field) {
+                        trials.push((good.clone(), true));
+                        trials.push((Value::String("6".into()), false));
+                    }
+                }
+                let trials_empty = trials.is_empty();
+                for (value, accepted) in trials {
+                    let mut body = example.clone();
+                    body.insert(field.clone(), value);
+                    let mut request = TestRequest::default()
+                        .method(method.to_uppercase().parse().unwrap())
+                        .uri(&uri)
+                        .set_json(Value::Object(body));
+                    if method == "patch" {
+                        let current = app.get(&uri, Some(&f.token)).await;
+                        if let Some(etag) = current.header("etag") {
+                            request = request.insert_header(("if-match", etag));
+                        }
+                    }
+                    let response = app
+                        .call(crate::helpers::with_token(request, Some(&f.token)))
+                        .await;
+                    let refused = matches!(response.status.as_u16(), 400 | 422)
+                        && names(&response.json(), field);
+                    if refused == accepted {
+                        wrong.push(format!(
+                            "{method} {path} {field} ({}): {} {}",
+                            if accepted { "at the bound" } else { "past it" },
+                            response.status,
+                            response.text().chars().take(200).collect::<String>()
+                        ));
+                    }
+                }
+                if !trials_empty {
+                    checked.push(format!("{method} {path} {field}"));
+                }
+            }
+        }
+    }
+    assert!(
+        checked.len() > 30 && checked.iter().any(|c| c.ends_with("/api/v1/cases/batch records")),
+        "{checked:#?}"
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
