@@ -280,3 +280,49 @@ async fn every_bounded_body_field_is_taken_at_its_bound_and_refused_past_it() {
     );
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+#[actix_web::test]
+async fn every_one_of_request_variant_is_taken_whole_and_refused_without_each_required_field() {
+    let app = TestApp::spawn().await;
+    let doc = serde_json::to_value(pulang::openapi::openapi()).unwrap();
+    let mut checked = Vec::new();
+    let mut wrong = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("post") else { continue };
+        let schema = resolved(&doc, &op["requestBody"]["content"]["application/json"]["schema"]);
+        let Some(variants) = schema["oneOf"].as_array() else {
+            continue;
+        };
+        let tag = schema["discriminator"]["propertyName"]
+            .as_str()
+            .unwrap_or_else(|| panic!("POST {path}: a oneOf without a discriminator"));
+        for variant in variants {
+            let variant = resolved(&doc, variant);
+            let example = variant["examples"][0].clone();
+            assert!(example.is_object(), "POST {path}: a variant without an example");
+            let whole = app.post(path, &example, None).await;
+            if matches!(whole.status.as_u16(), 400 | 422) {
+                wrong.push(format!("POST {path} {example}: {} {}", whole.status, whole.text()));
+            }
+            for field in variant["required"].as_array().unwrap() {
+                let field = field.as_str().unwrap();
+                if field == tag {
+                    continue;
+                }
+                let mut body = example.clone();
+                body.as_object_mut().unwrap().remove(field);
+                let response = app.post(path, &body, None).await;
+                if !(response.status == 422 && names(&response.json(), field)) {
+                    wrong.push(format!(
+                        "POST {path} without {field}: {} {}",
+                        response.status,
+                        response.text()
+                    ));
+                }
+            }
+            checked.push(format!("{path} {}", example[tag]));
+        }
+    }
+    assert!(checked.len() >= 2, "{checked:?}");
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
