@@ -607,7 +607,8 @@ mod tests {
         assert_eq!(documented, members);
         for (name, property) in schema["properties"].as_object().unwrap() {
             assert!(
-                property.get("type").is_some() || property.get("$ref").is_some()
+                property.get("type").is_some()
+                    || property.get("$ref").is_some()
                     || property.get("oneOf").is_some(),
                 "{name} has no type: {property}"
             );

@@ -3,8 +3,8 @@
 
 use utoipa::OpenApi;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::schema::Schema;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -42,7 +42,10 @@ trafficking (WNI-M KPO) who arrive in a province and are returned to their regio
 Every `/api/v1` operation except `POST /api/v1/auth/token` needs a bearer token: get one from that \
 endpoint and send it as `Authorization: Bearer <token>` (in Swagger UI: the Authorize button). \
 Every error is an RFC 9457 `application/problem+json` document; validation errors list each invalid \
-field in `errors`. Times are RFC 3339 in UTC, money is whole rupiah as integers, ids are UUIDs.",
+field in `errors`. Times are RFC 3339 in UTC, money is whole rupiah as integers, ids are UUIDs.\n\n\
+Errors in Bahasa Indonesia: send `Accept-Language: id` and a problem's `title`, `detail` and field \
+messages come in Indonesian (`Content-Language: id`); without it, or with `en`, they are English \
+(the default).",
         contact(name = "Pulang maintainers", url = "https://github.com/pulang-id/pulang"),
         license(name = "MIT", identifier = "MIT"),
     ),
@@ -294,7 +297,9 @@ fn add_success_examples(api: &mut utoipa::openapi::OpenApi) {
         ];
         for operation in operations.into_iter().flatten() {
             for (status, response) in operation.responses.responses.iter_mut() {
-                let RefOr::T(response) = response else { continue };
+                let RefOr::T(response) = response else {
+                    continue;
+                };
                 if !status.starts_with('2') {
                     continue;
                 }
@@ -306,7 +311,11 @@ fn add_success_examples(api: &mut utoipa::openapi::OpenApi) {
                     {
                         continue;
                     }
-                    if let Some(schema) = content.schema.as_ref().and_then(|s| serde_json::to_value(s).ok()) {
+                    if let Some(schema) = content
+                        .schema
+                        .as_ref()
+                        .and_then(|s| serde_json::to_value(s).ok())
+                    {
                         content.example = Some(example_of(&schema, &schemas, 0));
                     }
                 }
@@ -316,7 +325,11 @@ fn add_success_examples(api: &mut utoipa::openapi::OpenApi) {
 }
 
 /// An example value for a JSON schema; `$ref`s resolve against `schemas`.
-fn example_of(schema: &serde_json::Value, schemas: &serde_json::Value, depth: usize) -> serde_json::Value {
+fn example_of(
+    schema: &serde_json::Value,
+    schemas: &serde_json::Value,
+    depth: usize,
+) -> serde_json::Value {
     use serde_json::{Value, json};
     if depth > 12 {
         return Value::Null;
@@ -334,7 +347,11 @@ fn example_of(schema: &serde_json::Value, schemas: &serde_json::Value, depth: us
     if let Some(value) = schema.get("const") {
         return value.clone();
     }
-    if let Some(first) = schema.get("enum").and_then(|e| e.as_array()).and_then(|e| e.iter().find(|v| !v.is_null())) {
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(|e| e.as_array())
+        .and_then(|e| e.iter().find(|v| !v.is_null()))
+    {
         return first.clone();
     }
     for key in ["oneOf", "anyOf"] {
@@ -509,7 +526,9 @@ fn add_client_headers(operation: &mut Operation, schemas: &serde_json::Value) {
     let header = |ty: Type, description: &str, example: serde_json::Value| {
         RefOr::T(
             HeaderBuilder::new()
-                .schema(Some(ObjectBuilder::new().schema_type(ty).examples([example])))
+                .schema(Some(
+                    ObjectBuilder::new().schema_type(ty).examples([example]),
+                ))
                 .description(Some(description))
                 .build(),
         )
@@ -550,7 +569,9 @@ fn add_client_headers(operation: &mut Operation, schemas: &serde_json::Value) {
             let Some(RefOr::Ref(reference)) = &content.schema else {
                 return false;
             };
-            let name = reference.ref_location.trim_start_matches("#/components/schemas/");
+            let name = reference
+                .ref_location
+                .trim_start_matches("#/components/schemas/");
             schemas[name]["properties"].get("version").is_some()
         });
         if idempotent && versioned && status.starts_with('2') {
@@ -577,6 +598,21 @@ fn add_client_headers(operation: &mut Operation, schemas: &serde_json::Value) {
     }
 }
 
+/// The `Content-Language` of a problem document.
+fn content_language() -> utoipa::openapi::header::Header {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["en", "id"])),
+        ))
+        .description(Some(
+            "The language of `title`, `detail` and field messages, as asked for with `Accept-Language`",
+        ))
+        .build()
+}
+
 fn problem_response(status: &str, description: &str) -> Response {
     let code = status.parse::<u16>().unwrap_or(500);
     let mut example =
@@ -597,6 +633,7 @@ fn problem_response(status: &str, description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
         .content(PROBLEM_JSON, content)
+        .header("Content-Language", content_language())
         .build()
 }
 

@@ -40,8 +40,10 @@ pub struct AgencyListQuery {
 }
 
 /// The page size of `list_agencies`.
-pub const AGENCY_PAGE: crate::http::pagination::PageSize =
-    crate::http::pagination::PageSize { default: 100, max: 500 };
+pub const AGENCY_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 500,
+};
 
 /// List agencies.
 ///

@@ -84,8 +84,10 @@ pub struct AuditQuery {
 }
 
 /// The page size of `list_audit_events`.
-pub const AUDIT_PAGE: crate::http::pagination::PageSize =
-    crate::http::pagination::PageSize { default: 100, max: 500 };
+pub const AUDIT_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 500,
+};
 
 /// List audit events.
 ///

@@ -254,8 +254,10 @@ pub struct GrantQuery {
 }
 
 /// The page size of `list_access_grants`.
-pub const GRANT_PAGE: crate::http::pagination::PageSize =
-    crate::http::pagination::PageSize { default: 50, max: 200 };
+pub const GRANT_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 50,
+    max: 200,
+};
 
 /// List the grants that opened your agency's cases.
 ///

@@ -276,8 +276,10 @@ impl CaseListQuery {
 }
 
 /// The page size of `list_cases`.
-pub const CASE_PAGE: crate::http::pagination::PageSize =
-    crate::http::pagination::PageSize { default: 50, max: 500 };
+pub const CASE_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 50,
+    max: 500,
+};
 
 /// List cases.
 ///

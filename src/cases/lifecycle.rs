@@ -98,8 +98,14 @@ pub async fn transition_case(
                 };
                 return Err(ApiError::conflict(detail)
                     .with_kind("illegal-transition", "Transition not allowed")
-                    .with_extension(crate::error::ProblemMember::Current, serde_json::json!(case.status))
-                    .with_extension(crate::error::ProblemMember::Allowed, serde_json::json!(allowed)));
+                    .with_extension(
+                        crate::error::ProblemMember::Current,
+                        serde_json::json!(case.status),
+                    )
+                    .with_extension(
+                        crate::error::ProblemMember::Allowed,
+                        serde_json::json!(allowed),
+                    ));
             }
             store::set_status(conn, &actor, &case, request.to, Some(&reason)).await?;
             let after = queries::find(conn, &scope, case.id)

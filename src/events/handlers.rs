@@ -164,8 +164,10 @@ async fn read(
 }
 
 /// The page size of `list_events`.
-pub const EVENT_PAGE: crate::http::pagination::PageSize =
-    crate::http::pagination::PageSize { default: 100, max: 1000 };
+pub const EVENT_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 1000,
+};
 
 /// Follow the change feed.
 ///

@@ -79,7 +79,10 @@ pub async fn request_deadline(
                 ),
             )
             .with_extension(crate::error::ProblemMember::Limit, name.into())
-            .with_extension(crate::error::ProblemMember::LimitMs, (limit.as_millis() as u64).into());
+            .with_extension(
+                crate::error::ProblemMember::LimitMs,
+                (limit.as_millis() as u64).into(),
+            );
             let mut problem = error.to_problem();
             problem.instance = Some(path);
             problem.request_id = Some(request_id.clone());

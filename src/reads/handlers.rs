@@ -78,8 +78,10 @@ pub struct ReadLogQuery {
 }
 
 /// The page size of `list_read_log`.
-pub const READ_LOG_PAGE: crate::http::pagination::PageSize =
-    crate::http::pagination::PageSize { default: 100, max: 500 };
+pub const READ_LOG_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 500,
+};
 
 /// List recorded reads.
 ///

@@ -32,8 +32,10 @@ pub struct RegionListQuery {
 }
 
 /// The page size of `list_regions`.
-pub const REGION_PAGE: crate::http::pagination::PageSize =
-    crate::http::pagination::PageSize { default: 100, max: 600 };
+pub const REGION_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 600,
+};
 
 /// List regions.
 ///

@@ -407,8 +407,10 @@ pub struct TransferListQuery {
 }
 
 /// The page size of `list_transfers`.
-pub const TRANSFER_PAGE: crate::http::pagination::PageSize =
-    crate::http::pagination::PageSize { default: 100, max: 500 };
+pub const TRANSFER_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 500,
+};
 
 /// List transfers.
 ///

@@ -163,8 +163,14 @@ pub async fn transition_transfer(
                 };
                 return Err(ApiError::conflict(detail)
                     .with_kind("illegal-transition", "Transition not allowed")
-                    .with_extension(crate::error::ProblemMember::Current, serde_json::json!(transfer.status))
-                    .with_extension(crate::error::ProblemMember::Allowed, serde_json::json!(transfer.status.next())));
+                    .with_extension(
+                        crate::error::ProblemMember::Current,
+                        serde_json::json!(transfer.status),
+                    )
+                    .with_extension(
+                        crate::error::ProblemMember::Allowed,
+                        serde_json::json!(transfer.status.next()),
+                    ));
             }
             let members = active_members(conn, transfer.id).await?;
             let note = format!("{} {}: {reason}", transfer.reference, request.to);

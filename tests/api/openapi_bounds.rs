@@ -34,7 +34,9 @@ async fn every_list_takes_limit_at_its_documented_bounds_and_refuses_it_just_pas
         let schema = &limit["schema"];
         let (Some(min), Some(max)) = (schema["minimum"].as_u64(), schema["maximum"].as_u64())
         else {
-            wrong.push(format!("GET {path}: limit has no minimum and maximum: {schema}"));
+            wrong.push(format!(
+                "GET {path}: limit has no minimum and maximum: {schema}"
+            ));
             continue;
         };
         let path_values: Vec<(String, String)> = parameters
@@ -96,8 +98,15 @@ async fn every_patterned_query_parameter_takes_its_example_and_refuses_what_brea
             .filter(|p| p["in"] == "query" && p["required"] == true)
             .map(|p| {
                 let example = p["example"].clone();
-                let example = if example.is_null() { p["schema"]["examples"][0].clone() } else { example };
-                let value = example.as_str().map(str::to_owned).unwrap_or(example.to_string());
+                let example = if example.is_null() {
+                    p["schema"]["examples"][0].clone()
+                } else {
+                    example
+                };
+                let value = example
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or(example.to_string());
                 format!("{}={value}&", p["name"].as_str().unwrap())
             })
             .collect();
@@ -116,7 +125,10 @@ async fn every_patterned_query_parameter_takes_its_example_and_refuses_what_brea
                 .or(schema["examples"][0].as_str())
                 .unwrap_or_else(|| panic!("GET {path} {name}: no example"));
             let re = regex_lite(pattern);
-            assert!(re(good), "GET {path} {name}: the example {good} breaks {pattern}");
+            assert!(
+                re(good),
+                "GET {path} {name}: the example {good} breaks {pattern}"
+            );
             // One digit short of a province code: outside every region pattern.
             for (value, accepted) in [(good, true), ("6", false), ("61.7x", false)] {
                 assert_eq!(re(value), accepted, "{pattern} and {value}");
@@ -197,9 +209,10 @@ async fn every_bounded_body_field_is_taken_at_its_bound_and_refused_past_it() {
             for (field, property) in schema["properties"].as_object().into_iter().flatten() {
                 let property = resolved(&doc, property);
                 let mut trials: Vec<(Value, bool)> = Vec::new();
-                if let (Some(max), Some(first)) =
-                    (property["maxItems"].as_u64(), example.get(field).and_then(|v| v.get(0)))
-                {
+                if let (Some(max), Some(first)) = (
+                    property["maxItems"].as_u64(),
+                    example.get(field).and_then(|v| v.get(0)),
+                ) {
                     let items = |n: u64| Value::Array((0..n).map(|_| first.clone()).collect());
                     trials.push((items(max), true));
                     trials.push((items(max + 1), false));
@@ -219,12 +232,12 @@ async fn every_bounded_body_field_is_taken_at_its_bound_and_refused_past_it() {
                     trials.push((text(max), true));
                     trials.push((text(max + 1), false));
                 }
-                if let (Some(min), true) = (property["minLength"].as_u64(), plain_text) {
-                    if min > 0 {
-                        let text = |n: u64| Value::String("a".repeat(n as usize));
-                        trials.push((text(min), true));
-                        trials.push((text(min - 1), false));
-                    }
+                if let (Some(min), true) = (property["minLength"].as_u64(), plain_text)
+                    && min > 0
+                {
+                    let text = |n: u64| Value::String("a".repeat(n as usize));
+                    trials.push((text(min), true));
+                    trials.push((text(min - 1), false));
                 }
                 if let Some(max) = property["maximum"].as_i64() {
                     trials.push((max.into(), true));
@@ -234,11 +247,11 @@ async fn every_bounded_body_field_is_taken_at_its_bound_and_refused_past_it() {
                     trials.push((min.into(), true));
                     trials.push(((min - 1).into(), false));
                 }
-                if property["pattern"].is_string() {
-                    if let Some(good) = example.get(field) {
-                        trials.push((good.clone(), true));
-                        trials.push((Value::String("6".into()), false));
-                    }
+                if property["pattern"].is_string()
+                    && let Some(good) = example.get(field)
+                {
+                    trials.push((good.clone(), true));
+                    trials.push((Value::String("6".into()), false));
                 }
                 let trials_empty = trials.is_empty();
                 for (value, accepted) in trials {
@@ -275,7 +288,10 @@ async fn every_bounded_body_field_is_taken_at_its_bound_and_refused_past_it() {
         }
     }
     assert!(
-        checked.len() > 30 && checked.iter().any(|c| c.ends_with("/api/v1/cases/batch records")),
+        checked.len() > 30
+            && checked
+                .iter()
+                .any(|c| c.ends_with("/api/v1/cases/batch records")),
         "{checked:#?}"
     );
     assert!(wrong.is_empty(), "{wrong:#?}");
@@ -289,7 +305,10 @@ async fn every_one_of_request_variant_is_taken_whole_and_refused_without_each_re
     let mut wrong = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         let Some(op) = item.get("post") else { continue };
-        let schema = resolved(&doc, &op["requestBody"]["content"]["application/json"]["schema"]);
+        let schema = resolved(
+            &doc,
+            &op["requestBody"]["content"]["application/json"]["schema"],
+        );
         let Some(variants) = schema["oneOf"].as_array() else {
             continue;
         };
@@ -299,10 +318,17 @@ async fn every_one_of_request_variant_is_taken_whole_and_refused_without_each_re
         for variant in variants {
             let variant = resolved(&doc, variant);
             let example = variant["examples"][0].clone();
-            assert!(example.is_object(), "POST {path}: a variant without an example");
+            assert!(
+                example.is_object(),
+                "POST {path}: a variant without an example"
+            );
             let whole = app.post(path, &example, None).await;
             if matches!(whole.status.as_u16(), 400 | 422) {
-                wrong.push(format!("POST {path} {example}: {} {}", whole.status, whole.text()));
+                wrong.push(format!(
+                    "POST {path} {example}: {} {}",
+                    whole.status,
+                    whole.text()
+                ));
             }
             for field in variant["required"].as_array().unwrap() {
                 let field = field.as_str().unwrap();

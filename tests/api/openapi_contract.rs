@@ -24,10 +24,10 @@ fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
             for (key, inner) in map {
-                if key == "$ref" {
-                    if let Some(r) = inner.as_str() {
-                        out.insert(r.to_owned());
-                    }
+                if key == "$ref"
+                    && let Some(r) = inner.as_str()
+                {
+                    out.insert(r.to_owned());
                 }
                 collect_refs(inner, out);
             }
@@ -121,7 +121,9 @@ fn every_operation_has_an_id_a_summary_a_description_and_a_success_example() {
         for (status, response) in successes {
             for (media_type, content) in response["content"].as_object().into_iter().flatten() {
                 let has_example = content.get("example").is_some_and(|e| !e.is_null())
-                    || content["examples"].as_object().is_some_and(|e| !e.is_empty());
+                    || content["examples"]
+                        .as_object()
+                        .is_some_and(|e| !e.is_empty());
                 if media_type.ends_with("json") && !has_example {
                     missing.push(format!("{at}: {status} {media_type} has no example"));
                 }
