@@ -63,8 +63,145 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// Extra members of specific problems (for example the allowed transitions of a 409).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = ProblemMembers)]
     pub extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// An extension member of a problem document. [`ApiError::with_extension`]
+/// takes one of these, so a handler cannot add a member that
+/// [`ProblemMembers`] (the schema clients see) does not type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemMember {
+    /// `reason`
+    Reason,
+    /// `results`
+    Results,
+    /// `current`
+    Current,
+    /// `allowed`
+    Allowed,
+    /// `limit`
+    Limit,
+    /// `limit_ms`
+    LimitMs,
+    /// `budget_id`
+    BudgetId,
+    /// `available`
+    Available,
+    /// `shortfall`
+    Shortfall,
+    /// `committed`
+    Committed,
+    /// `key`
+    Key,
+    /// `transfer_id`
+    TransferId,
+    /// `outstanding`
+    Outstanding,
+    /// `agreement_id`
+    AgreementId,
+    /// `dispute_id`
+    DisputeId,
+    /// `closed_at`
+    ClosedAt,
+}
+
+impl ProblemMember {
+    /// Every member.
+    pub const ALL: [Self; 16] = [
+        Self::Reason,
+        Self::Results,
+        Self::Current,
+        Self::Allowed,
+        Self::Limit,
+        Self::LimitMs,
+        Self::BudgetId,
+        Self::Available,
+        Self::Shortfall,
+        Self::Committed,
+        Self::Key,
+        Self::TransferId,
+        Self::Outstanding,
+        Self::AgreementId,
+        Self::DisputeId,
+        Self::ClosedAt,
+    ];
+
+    /// The member's name in the problem document.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Reason => "reason",
+            Self::Results => "results",
+            Self::Current => "current",
+            Self::Allowed => "allowed",
+            Self::Limit => "limit",
+            Self::LimitMs => "limit_ms",
+            Self::BudgetId => "budget_id",
+            Self::Available => "available",
+            Self::Shortfall => "shortfall",
+            Self::Committed => "committed",
+            Self::Key => "key",
+            Self::TransferId => "transfer_id",
+            Self::Outstanding => "outstanding",
+            Self::AgreementId => "agreement_id",
+            Self::DisputeId => "dispute_id",
+            Self::ClosedAt => "closed_at",
+        }
+    }
+}
+
+/// The extension members a problem document may carry, each with its type;
+/// a problem has only those its kind sets.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the schema of the members ApiError::with_extension writes as JSON"
+)]
+pub struct ProblemMembers {
+    /// 503 and readiness: why the service is unavailable (`unreachable`, `restarting`,
+    /// `read_only`, `busy`, `statement_timeout`, `lock_timeout`,
+    /// `idle_in_transaction_timeout`, `timeout`, `not_migrated`).
+    #[schema(example = "busy")]
+    reason: Option<String>,
+    /// 422 of an atomic batch push: what became of every record (nothing was written).
+    results: Option<Vec<crate::cases::batch::RecordOutcome>>,
+    /// 409 of a refused status change: the record's current status.
+    #[schema(example = "registered")]
+    current: Option<String>,
+    /// 409 of a refused status change: the statuses reachable from `current`.
+    #[schema(example = json!(["sheltered", "assessed"]))]
+    allowed: Option<Vec<String>>,
+    /// 504: the name of the deadline that ran out.
+    #[schema(example = "request")]
+    limit: Option<String>,
+    /// 504: that deadline, in milliseconds.
+    #[schema(example = 30000, minimum = 0)]
+    limit_ms: Option<u64>,
+    /// 409 of a refused budget entry: the budget.
+    budget_id: Option<uuid::Uuid>,
+    /// 409 insufficient funds: what the budget has left, in whole rupiah.
+    #[schema(example = 1500000)]
+    available: Option<i64>,
+    /// 409 insufficient funds: how much is missing, in whole rupiah.
+    #[schema(example = 250000)]
+    shortfall: Option<i64>,
+    /// 409 over-release: what is committed and could be released, in whole rupiah.
+    #[schema(example = 750000)]
+    committed: Option<i64>,
+    /// 409 duplicate: the field whose value is already taken.
+    #[schema(example = "external_reference")]
+    key: Option<String>,
+    /// 409 `transfer-entry`: the transfer a ledger entry belongs to.
+    transfer_id: Option<uuid::Uuid>,
+    /// 409 `over-settlement`: what the regency still owes, in whole rupiah.
+    #[schema(example = 400000)]
+    outstanding: Option<i64>,
+    /// 409 `share-settled`: the cost-sharing agreement whose settlement must be reversed first.
+    agreement_id: Option<uuid::Uuid>,
+    /// 409 `cost-disputed`: the open dispute.
+    dispute_id: Option<uuid::Uuid>,
+    /// 409 `transfer-costs-closed`: when the transfer's costs closed.
+    closed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Problem {
@@ -220,7 +357,7 @@ impl ApiError {
         }
         let mut error = Self::new(StatusCode::SERVICE_UNAVAILABLE, outage.detail())
             .with_retry_after(outage.retry_after())
-            .with_extension("reason", outage.reason().into());
+            .with_extension(ProblemMember::Reason, outage.reason().into());
         error.0.cause = Some(cause.into());
         error
     }
@@ -258,11 +395,11 @@ impl ApiError {
     }
 
     /// Adds an extension member to the problem body.
-    pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
+    pub fn with_extension(mut self, member: ProblemMember, value: serde_json::Value) -> Self {
         self.0
             .extensions
             .get_or_insert_with(serde_json::Map::new)
-            .insert(key.to_owned(), value);
+            .insert(member.name().to_owned(), value);
         self
     }
 
@@ -279,8 +416,8 @@ impl ApiError {
     }
 
     /// An extension member of the problem body, if set.
-    pub fn extension(&self, key: &str) -> Option<&serde_json::Value> {
-        self.0.extensions.as_ref()?.get(key)
+    pub fn extension(&self, member: ProblemMember) -> Option<&serde_json::Value> {
+        self.0.extensions.as_ref()?.get(member.name())
     }
 
     /// The problem's kind (the last segment of its `type`), if set.
@@ -460,7 +597,7 @@ impl From<diesel::result::Error> for ApiError {
                 let key = constraint_field(info);
                 Self::conflict(format!("{key}: this value is already taken"))
                     .with_kind("duplicate", "Already exists")
-                    .with_extension("key", serde_json::Value::String(key.clone()))
+                    .with_extension(ProblemMember::Key, serde_json::Value::String(key.clone()))
                     .with_fields(vec![FieldError::new(key, "is already taken")])
             }
             DatabaseErrorKind::ForeignKeyViolation
@@ -499,6 +636,29 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_problem_member_has_a_typed_schema_and_every_schema_member_exists() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(ProblemMembers::schema()).unwrap();
+        let documented: std::collections::BTreeSet<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let members: std::collections::BTreeSet<&str> =
+            ProblemMember::ALL.iter().map(|m| m.name()).collect();
+        assert_eq!(documented, members);
+        for (name, property) in schema["properties"].as_object().unwrap() {
+            assert!(
+                property.get("type").is_some()
+                    || property.get("$ref").is_some()
+                    || property.get("oneOf").is_some(),
+                "{name} has no type: {property}"
+            );
+        }
+    }
 
     #[test]
     fn a_validation_error_names_its_fields() {

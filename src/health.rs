@@ -95,7 +95,7 @@ pub async fn check_ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> 
                 "the database did not answer the readiness probe within one second",
             )
             .with_retry_after(5)
-            .with_extension("reason", "timeout".into()));
+            .with_extension(crate::error::ProblemMember::Reason, "timeout".into()));
         }
     };
     if found.read_only {
@@ -111,7 +111,7 @@ pub async fn check_ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> 
         )
         .with_retry_after(30)
         .with_kind("not-migrated", "Database not migrated")
-        .with_extension("reason", "not_migrated".into()));
+        .with_extension(crate::error::ProblemMember::Reason, "not_migrated".into()));
     }
     Ok(HttpResponse::Ok().json(Health {
         status: "ready",

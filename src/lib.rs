@@ -22,6 +22,7 @@ pub mod events;
 pub mod health;
 pub mod housekeeping;
 pub mod http;
+pub mod i18n;
 pub mod metrics;
 pub mod money;
 pub mod openapi;

@@ -15,7 +15,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{Json, Query};
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::regions::RegionCode;
 use crate::schema::agencies;
 use crate::state::AppState;
@@ -27,7 +27,7 @@ pub struct AgencyListQuery {
     /// Only this kind.
     pub kind: Option<AgencyKind>,
     /// Only agencies covering this region; a province code includes its regencies.
-    #[param(example = "61")]
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61")]
     pub region: Option<String>,
     /// Only active (`true`) or deactivated (`false`) agencies.
     pub active: Option<bool>,
@@ -38,6 +38,12 @@ pub struct AgencyListQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
+
+/// The page size of `list_agencies`.
+pub const AGENCY_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 500,
+};
 
 /// List agencies.
 ///
@@ -57,7 +63,7 @@ pub async fn list_agencies(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadAgencies)?;
     let q = query.0;
-    let limit = page_limit(q.limit, 100, 500)?;
+    let limit = AGENCY_PAGE.of(q.limit)?;
     let region = q
         .region
         .as_deref()

@@ -91,7 +91,7 @@ pub struct NewAgency {
     /// The agency it reports to.
     pub parent_id: Option<Uuid>,
     /// Contact e-mail.
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     /// Contact telephone.
     pub phone: Option<String>,
@@ -119,7 +119,7 @@ pub struct AgencyPatch {
     /// Contact e-mail.
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]
     #[schema(value_type = Option<String>)]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<Option<String>>,
     /// Contact telephone.
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]

@@ -59,7 +59,7 @@ pub struct NewUser {
     #[schema(max_length = 200)]
     pub full_name: String,
     /// E-mail address.
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     /// Roles: agency_admin, case_worker, finance_officer, viewer (system_admin only in the system agency).
     pub roles: Vec<Role>,
@@ -89,7 +89,7 @@ pub struct UserPatch {
     /// E-mail address (`null` clears it).
     #[serde(default, deserialize_with = "crate::http::patch::double_option")]
     #[schema(value_type = Option<String>)]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<Option<String>>,
     /// Roles (replaces them all).
     pub roles: Option<Vec<Role>>,

@@ -12,7 +12,7 @@ use crate::access::Operation;
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::http::extract::Query;
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::schema::audit_events;
 use crate::state::AppState;
 
@@ -83,6 +83,12 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+/// The page size of `list_audit_events`.
+pub const AUDIT_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 500,
+};
+
 /// List audit events.
 ///
 /// The append-only audit log, newest first: every write (who, which agency,
@@ -102,7 +108,7 @@ pub async fn list_audit_events(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadAudit)?;
     let q = query.0;
-    let limit = page_limit(q.limit, 100, 500)?;
+    let limit = AUDIT_PAGE.of(q.limit)?;
     let mut sql = audit_events::table
         .select(AuditEvent::as_select())
         .order(audit_events::id.desc())

@@ -27,10 +27,81 @@ pub enum GrantType {
     ClientCredentials,
 }
 
+impl GrantType {
+    /// Every grant.
+    pub const ALL: [Self; 2] = [Self::Password, Self::ClientCredentials];
+
+    /// The value of `grant_type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The fields the grant needs: the account's name and its secret. The
+    /// handler checks these and the `TokenRequest` schema requires them.
+    pub fn fields(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Password => ("username", "password"),
+            Self::ClientCredentials => ("client_id", "client_secret"),
+        }
+    }
+
+    /// The name of the request schema of this grant.
+    fn schema_name(self) -> &'static str {
+        match self {
+            Self::Password => "PasswordGrant",
+            Self::ClientCredentials => "ClientCredentialsGrant",
+        }
+    }
+
+    fn schema(self) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let (name, secret) = self.fields();
+        let (title, name_doc, secret_doc, example) = match self {
+            Self::Password => (
+                "A person signs in with username and password",
+                "The user's username",
+                "The user's password",
+                serde_json::json!({"grant_type": "password", "username": "dinsos.kalbar", "password": "a long passphrase"}),
+            ),
+            Self::ClientCredentials => (
+                "A machine client signs in with its id and secret",
+                "The client id shown when the client was created",
+                "The client secret shown once when it was created or rotated",
+                serde_json::json!({"grant_type": "client_credentials", "client_id": "bp3tki-ptk", "client_secret": "s3cr3t-shown-once"}),
+            ),
+        };
+        let text = |doc: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .description(Some(doc))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(title))
+            .property(
+                "grant_type",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([self.name()])),
+            )
+            .required("grant_type")
+            .property(name, text(name_doc))
+            .required(name)
+            .property(secret, text(secret_doc))
+            .required(secret)
+            .examples([example])
+            .into()
+    }
+}
+
 /// A sign-in: a person with username and password, or a machine client with its credentials.
-#[derive(Debug, Deserialize, ToSchema)]
+/// Its schema is a `oneOf` by `grant_type`, built from [`GrantType::fields`].
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"grant_type": "password", "username": "dinsos.kalbar", "password": "a long passphrase"}))]
 pub struct TokenRequest {
     /// `password` for people, `client_credentials` for machine clients.
     pub grant_type: GrantType,
@@ -44,17 +115,50 @@ pub struct TokenRequest {
     pub client_secret: Option<String>,
 }
 
+impl utoipa::PartialSchema for TokenRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{Discriminator, OneOfBuilder};
+        let mut one_of = OneOfBuilder::new()
+            .description(Some(
+                "A sign-in: a person with username and password, or a machine client with its credentials.",
+            ))
+            .discriminator(Some(Discriminator::with_mapping(
+                "grant_type",
+                GrantType::ALL.map(|g| {
+                    (
+                        g.name(),
+                        format!("#/components/schemas/{}", g.schema_name()),
+                    )
+                }),
+            )))
+            .examples([serde_json::json!({"grant_type": "password", "username": "dinsos.kalbar", "password": "a long passphrase"})]);
+        for grant in GrantType::ALL {
+            one_of = one_of.item(utoipa::openapi::Ref::from_schema_name(grant.schema_name()));
+        }
+        one_of.into()
+    }
+}
+
+impl ToSchema for TokenRequest {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        for grant in GrantType::ALL {
+            schemas.push((grant.schema_name().to_owned(), grant.schema()));
+        }
+    }
+}
+
 impl TokenRequest {
     /// The account name and secret the grant needs, or the fields that are missing.
     fn credentials(self) -> Result<(String, String), ApiError> {
-        let (name, secret, name_field, secret_field) = match self.grant_type {
-            GrantType::Password => (self.username, self.password, "username", "password"),
-            GrantType::ClientCredentials => (
-                self.client_id,
-                self.client_secret,
-                "client_id",
-                "client_secret",
-            ),
+        let (name_field, secret_field) = self.grant_type.fields();
+        let (name, secret) = match self.grant_type {
+            GrantType::Password => (self.username, self.password),
+            GrantType::ClientCredentials => (self.client_id, self.client_secret),
         };
         let mut missing = Vec::new();
         if name.as_deref().is_none_or(|n| n.trim().is_empty()) {

@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::csv::Line;
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::schema::{budget_ledger, budgets};
 use crate::state::AppState;
 
@@ -451,6 +451,12 @@ fn ledger_csv(entries: &[LedgerEntry]) -> String {
     out
 }
 
+/// Pages of a budget's ledger: 500 entries unless `limit` says otherwise, at most 1,000.
+pub const LEDGER_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 500,
+    max: 1000,
+};
+
 /// List a budget's ledger.
 ///
 /// Every movement of the budget, oldest first: allocation, revisions,
@@ -478,7 +484,7 @@ pub async fn list_budget_ledger(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadBudgets)?;
     let csv = crate::http::csv::wants_csv(&req);
-    let limit = page_limit(query.limit, 500, 1000)?;
+    let limit = LEDGER_PAGE.of(query.limit)?;
     let after: Option<i64> = query
         .cursor
         .as_deref()
@@ -761,7 +767,10 @@ async fn reversal(
              transfer (cancel the cost item, raise a dispute about a share, or change the plan)"
         ))
         .with_kind("transfer-entry", "Entry belongs to a transfer")
-        .with_extension("transfer_id", serde_json::json!(transfer)));
+        .with_extension(
+            crate::error::ProblemMember::TransferId,
+            serde_json::json!(transfer),
+        ));
     }
     let already: bool = diesel::select(diesel::dsl::exists(
         budget_ledger::table.filter(budget_ledger::reverses_id.eq(original_id)),

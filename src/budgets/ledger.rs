@@ -119,7 +119,7 @@ pub async fn as_seen_by(
     error: ApiError,
 ) -> ApiError {
     let Some(id) = error
-        .extension("budget_id")
+        .extension(crate::error::ProblemMember::BudgetId)
         .and_then(|v| v.as_str())
         .and_then(|v| v.parse::<Uuid>().ok())
     else {
@@ -158,18 +158,30 @@ pub fn refused(budget: &BudgetRow, refusal: Refusal) -> ApiError {
         "budget {} ({}): {refusal}",
         budget.name, budget.document_number
     ))
-    .with_extension("budget_id", serde_json::json!(budget.id));
+    .with_extension(
+        crate::error::ProblemMember::BudgetId,
+        serde_json::json!(budget.id),
+    );
     match refusal {
         Refusal::Shortfall {
             available,
             shortfall,
         } => error
             .with_kind("insufficient-funds", "Insufficient funds")
-            .with_extension("available", serde_json::json!(available))
-            .with_extension("shortfall", serde_json::json!(shortfall)),
+            .with_extension(
+                crate::error::ProblemMember::Available,
+                serde_json::json!(available),
+            )
+            .with_extension(
+                crate::error::ProblemMember::Shortfall,
+                serde_json::json!(shortfall),
+            ),
         Refusal::OverRelease { committed } => error
             .with_kind("over-release", "Release exceeds commitment")
-            .with_extension("committed", serde_json::json!(committed)),
+            .with_extension(
+                crate::error::ProblemMember::Committed,
+                serde_json::json!(committed),
+            ),
         Refusal::NegativeAllocation => {
             error.with_kind("negative-allocation", "Allocation below zero")
         }

@@ -90,7 +90,10 @@ pub async fn check(
             settled + amount - owed
         ))
         .with_kind("over-settlement", "Settlement exceeds what is owed")
-        .with_extension("outstanding", serde_json::json!(owed - settled)));
+        .with_extension(
+            crate::error::ProblemMember::Outstanding,
+            serde_json::json!(owed - settled),
+        ));
     }
     Ok(id)
 }

@@ -197,7 +197,7 @@ pub async fn push_cases(
             format!("{rejected} record(s) are invalid; nothing was written"),
         )])
         .with_extension(
-            "results",
+            crate::error::ProblemMember::Results,
             serde_json::to_value(&outcomes).unwrap_or_default(),
         ));
     }

@@ -29,7 +29,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::state::AppState;
 
 /// The least name similarity (0 to 1) for a pair to be queued.
@@ -285,6 +285,12 @@ struct PairCursor {
     id: Uuid,
 }
 
+/// Pages of the queue of possible duplicates: 50 pairs unless `limit` says otherwise, at most 500.
+pub const DUPLICATE_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 50,
+    max: 500,
+};
+
 /// List possible duplicate returns.
 ///
 /// Pairs of returns that may be one, queued because one of them has neither
@@ -304,7 +310,7 @@ pub async fn list_possible_duplicates(
     query: Query<PairQuery>,
 ) -> ApiResult<HttpResponse> {
     let province = queue_scope(&caller)?;
-    let limit = page_limit(query.limit, 50, 500)?;
+    let limit = DUPLICATE_PAGE.of(query.limit)?;
     let cursor = query
         .cursor
         .as_deref()

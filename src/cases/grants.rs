@@ -27,7 +27,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::auth::{Caller, PrincipalKind};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::schema::{access_grants, cases};
 use crate::state::AppState;
 
@@ -89,7 +89,10 @@ pub struct GrantOutcome {
     operation_id = "grant_earlier_returns_access",
     params(("id" = Uuid, Path, description = "The case being handled")),
     request_body = GrantRequest,
-    responses((status = 201, description = "The grant and the returns it opened", body = GrantOutcome))
+    responses(
+        (status = 201, description = "The grant and the returns it opened", body = GrantOutcome),
+        (status = 409, description = "The person has no other returns to open", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/cases/{id}/earlier-returns/access")]
 pub async fn grant_earlier_returns_access(
@@ -247,6 +250,12 @@ pub struct GrantQuery {
     pub cursor: Option<String>,
 }
 
+/// The page size of `list_access_grants`.
+pub const GRANT_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 50,
+    max: 200,
+};
+
 /// List the grants that opened your agency's cases.
 ///
 /// Break-the-glass grants, newest first, that opened at least one case in the
@@ -267,7 +276,7 @@ pub async fn list_access_grants(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReviewAccessGrants)?;
     let q = query.0;
-    let limit = page_limit(q.limit, 50, 200)?;
+    let limit = GRANT_PAGE.of(q.limit)?;
     let scope = caller.case_scope();
     let mut conn = state.pool.get().await?;
     let mut cursor: Option<(DateTime<Utc>, Uuid)> = q

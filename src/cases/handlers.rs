@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::etag::{check_version, if_match_version};
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency;
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::reads::{self, Read, ReadKind};
 use crate::regions::RegionCode;
 use crate::state::AppState;
@@ -280,7 +280,7 @@ pub struct CaseListQuery {
     /// Category.
     pub category: Option<CaseCategory>,
     /// Region of origin: a regency (`61.71`), or a province (`61`) for all its regencies.
-    #[param(example = "61.71")]
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61.71")]
     pub origin_region: Option<String>,
     /// Funding scope.
     pub funding_scope: Option<FundingScope>,
@@ -294,6 +294,7 @@ pub struct CaseListQuery {
     /// its reports was attached to it.
     pub source_agency_id: Option<Uuid>,
     /// The province handling the case.
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61")]
     pub handling_province: Option<String>,
     /// Only repeat returns (`true`) or first returns (`false`).
     pub repeat_return: Option<bool>,
@@ -363,6 +364,12 @@ impl CaseListQuery {
     }
 }
 
+/// The page size of `list_cases`.
+pub const CASE_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 50,
+    max: 500,
+};
+
 /// List cases.
 ///
 /// The cases the caller may see, filtered and sorted, a page at a time
@@ -400,7 +407,7 @@ pub async fn list_cases(
         )
         .await;
     }
-    let limit = page_limit(query.limit, 50, 500)?;
+    let limit = CASE_PAGE.of(query.limit)?;
     let cursor = query
         .cursor
         .as_deref()

@@ -69,6 +69,7 @@ pub struct CaseInput {
     #[serde(default)]
     pub documents: Vec<DocumentKind>,
     /// The regency (kabupaten/kota) of origin, `61.71` or `6171`.
+    #[schema(value_type = crate::regions::RegionCode)]
     pub origin_region: String,
     /// Address in the region of origin.
     #[schema(max_length = 300)]
@@ -80,6 +81,7 @@ pub struct CaseInput {
     #[schema(max_length = 200)]
     pub shelter: Option<String>,
     /// The province handling the return (`61`); defaults to the province of the caller's agency.
+    #[schema(value_type = Option<crate::regions::RegionCode>)]
     pub handling_province: Option<String>,
     /// The source system's own reference; with the source agency it identifies the case in pushes.
     #[schema(max_length = 100)]

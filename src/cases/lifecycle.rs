@@ -21,11 +21,11 @@ use crate::http::extract::Json;
 use crate::schema::case_history;
 use crate::state::AppState;
 
-/// A requested status change.
+/// A requested status change of a case.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"to": "assessed", "reason": "Social worker assessment done; no medical needs"}))]
-pub struct TransitionRequest {
+pub struct CaseTransitionRequest {
     /// The status to move to.
     pub to: CaseStatus,
     /// Why (kept in the case's history).
@@ -43,9 +43,10 @@ pub struct TransitionRequest {
     tag = "cases",
     operation_id = "transition_case",
     params(("id" = Uuid, Path, description = "The case's id")),
-    request_body = TransitionRequest,
+    request_body = CaseTransitionRequest,
     responses(
-        (status = 200, description = "The case in its new status", body = super::view::CaseView),
+        (status = 200, description = "The case in its new status", body = super::view::CaseView,
+         headers(("ETag" = String, description = "The case's new version"))),
         (status = 409, description = "Not allowed from the current status; `allowed` lists what is", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "/problems/illegal-transition", "title": "Transition not allowed", "status": 409,
                           "detail": "a case that is registered cannot move to returned", "instance": "/api/v1/cases/8e2f0a4b-1c3d-4e5f-8a9b-0c1d2e3f4a5b/transitions",
@@ -57,7 +58,7 @@ pub async fn transition_case(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: Json<TransitionRequest>,
+    body: Json<CaseTransitionRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::WriteCases)?;
     let request = body.0;
@@ -97,8 +98,14 @@ pub async fn transition_case(
                 };
                 return Err(ApiError::conflict(detail)
                     .with_kind("illegal-transition", "Transition not allowed")
-                    .with_extension("current", serde_json::json!(case.status))
-                    .with_extension("allowed", serde_json::json!(allowed)));
+                    .with_extension(
+                        crate::error::ProblemMember::Current,
+                        serde_json::json!(case.status),
+                    )
+                    .with_extension(
+                        crate::error::ProblemMember::Allowed,
+                        serde_json::json!(allowed),
+                    ));
             }
             store::set_status(conn, &actor, &case, request.to, Some(&reason)).await?;
             let after = queries::find(conn, &scope, case.id)

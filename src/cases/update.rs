@@ -70,6 +70,7 @@ pub struct CasePatch {
     /// Documents held (replaces the list).
     pub documents: Option<Vec<DocumentKind>>,
     /// Regency of origin.
+    #[schema(value_type = Option<crate::regions::RegionCode>)]
     pub origin_region: Option<String>,
     /// Address of origin.
     #[serde(default, deserialize_with = "double_option")]

@@ -17,7 +17,7 @@ use crate::access::{BudgetScope, CaseScope, Operation, TransferScope};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
-use crate::http::pagination::{decode_cursor, encode_cursor, page_limit};
+use crate::http::pagination::{decode_cursor, encode_cursor};
 use crate::schema::change_events as ev;
 use crate::state::AppState;
 
@@ -170,6 +170,12 @@ async fn read(
         .await
 }
 
+/// The page size of `list_events`.
+pub const EVENT_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 1000,
+};
+
 /// Follow the change feed.
 ///
 /// Every change to the cases, transfers and budgets the caller may see, in
@@ -194,7 +200,7 @@ pub async fn list_events(
     query: Query<EventQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadEvents)?;
-    let limit = page_limit(query.limit, 100, 1000)? as i64;
+    let limit = EVENT_PAGE.of(query.limit)? as i64;
     let after: (i64, i64) = match &query.after {
         Some(cursor) => decode_cursor(cursor)?,
         None => (0, 0),

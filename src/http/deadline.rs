@@ -78,8 +78,11 @@ pub async fn request_deadline(
                     limit.as_millis()
                 ),
             )
-            .with_extension("limit", name.into())
-            .with_extension("limit_ms", (limit.as_millis() as u64).into());
+            .with_extension(crate::error::ProblemMember::Limit, name.into())
+            .with_extension(
+                crate::error::ProblemMember::LimitMs,
+                (limit.as_millis() as u64).into(),
+            );
             let mut problem = error.to_problem();
             problem.instance = Some(path);
             problem.request_id = Some(request_id.clone());

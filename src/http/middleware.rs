@@ -46,6 +46,11 @@ pub async fn request_envelope(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let lang = crate::i18n::Lang::negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
 
     // A panic anywhere below is a bug, but it must still be answered (500, as
     // a problem document) instead of dropping the connection; the worker lives on.
@@ -88,7 +93,7 @@ pub async fn request_envelope(
 
     let status = res.status();
     if status.as_u16() >= 400 && !is_problem(&res) {
-        res = render_problem(res, &path, &request_id);
+        res = render_problem(res, &path, &request_id, lang);
     }
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -253,6 +258,7 @@ fn render_problem(
     res: ServiceResponse<BoxBody>,
     path: &str,
     request_id: &str,
+    lang: crate::i18n::Lang,
 ) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let mut problem = res
@@ -277,10 +283,17 @@ fn render_problem(
         });
     problem.instance = Some(path.to_owned());
     problem.request_id = Some(request_id.to_owned());
+    crate::i18n::localise(&mut problem, lang);
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     res.map_body(|head, _| {
         head.headers
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        head.headers.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(lang.tag()),
+        );
+        head.headers
+            .append(header::VARY, HeaderValue::from_static("accept-language"));
         head.headers.remove(header::CONTENT_LENGTH);
         head.headers.remove(header::CONTENT_ENCODING);
         BoxBody::new(body)

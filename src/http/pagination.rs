@@ -54,6 +54,24 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
         .ok_or_else(|| ApiError::bad_parameter("cursor", "is not a cursor this list gave out"))
 }
 
+/// The page size of one list: what `limit` is when absent and may be at most.
+/// The handler checks `limit` with [`PageSize::of`] and the OpenAPI document
+/// takes the parameter's bounds from the same value (`openapi::PAGE_SIZES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSize {
+    /// The size of a page when `limit` is absent.
+    pub default: u32,
+    /// The largest `limit` the list takes.
+    pub max: u32,
+}
+
+impl PageSize {
+    /// The page size a request asks for, checked: 1 to `max`, `default` when absent.
+    pub fn of(self, requested: Option<u32>) -> Result<usize, ApiError> {
+        page_limit(requested, self.default, self.max)
+    }
+}
+
 /// Checks a requested page size against the list's maximum.
 pub fn page_limit(requested: Option<u32>, default: u32, max: u32) -> Result<usize, ApiError> {
     match requested {

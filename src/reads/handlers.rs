@@ -12,7 +12,7 @@ use crate::access::Operation;
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::http::extract::Query;
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::schema::read_log;
 use crate::state::AppState;
 
@@ -77,6 +77,12 @@ pub struct ReadLogQuery {
     pub cursor: Option<String>,
 }
 
+/// The page size of `list_read_log`.
+pub const READ_LOG_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 500,
+};
+
 /// List recorded reads.
 ///
 /// The append-only log of every read of a case or person record, newest first:
@@ -97,7 +103,7 @@ pub async fn list_read_log(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadAudit)?;
     let q = query.0;
-    let limit = page_limit(q.limit, 100, 500)?;
+    let limit = READ_LOG_PAGE.of(q.limit)?;
     let mut sql = read_log::table
         .select(ReadEntry::as_select())
         .order(read_log::id.desc())

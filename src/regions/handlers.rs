@@ -10,7 +10,7 @@ use crate::access::Operation;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
-use crate::http::pagination::{Page, decode_cursor, page_limit};
+use crate::http::pagination::{Page, decode_cursor};
 use crate::state::AppState;
 
 /// Filters of `GET /api/v1/regions`.
@@ -20,7 +20,7 @@ pub struct RegionListQuery {
     /// Only provinces or only regencies.
     pub level: Option<RegionLevel>,
     /// Only the regencies of this province (`61`; a regency code means its province).
-    #[param(value_type = Option<String>, example = "61")]
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61")]
     pub province: Option<String>,
     /// Names containing this text, case-insensitive.
     #[param(example = "pontianak")]
@@ -30,6 +30,12 @@ pub struct RegionListQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
+
+/// The page size of `list_regions`.
+pub const REGION_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 600,
+};
 
 /// List regions.
 ///
@@ -49,7 +55,7 @@ pub async fn list_regions(
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadRegions)?;
     let query = query.0;
-    let limit = page_limit(query.limit, 100, 600)?;
+    let limit = REGION_PAGE.of(query.limit)?;
     let province = query
         .province
         .as_deref()

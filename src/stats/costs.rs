@@ -26,6 +26,7 @@ pub struct CostStatsQuery {
     #[param(example = 2019)]
     pub fiscal_year: i32,
     /// Only transfers run by this province (`61`).
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61")]
     pub handling_province: Option<String>,
 }
 

@@ -32,7 +32,7 @@ pub struct ReturnStatsQuery {
     #[param(example = "2019-10-31")]
     pub to: NaiveDate,
     /// The province handling the returns (`61`); within the caller's scope when absent.
-    #[param(example = "61")]
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61")]
     pub handling_province: Option<String>,
 }
 

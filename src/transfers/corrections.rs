@@ -141,7 +141,7 @@ pub async fn cancel_item(
                 owed - original.amount
             ))
             .with_kind("share-settled", "Share already settled")
-            .with_extension("agreement_id", serde_json::json!(agreement_id)));
+            .with_extension(crate::error::ProblemMember::AgreementId, serde_json::json!(agreement_id)));
         }
     }
     for original in &open {
@@ -232,7 +232,7 @@ pub async fn cancel_transfer_cost(
                     "dispute {dispute} about this cost item is open: its resolution decides"
                 ))
                 .with_kind("cost-disputed", "Cost item under dispute")
-                .with_extension("dispute_id", serde_json::json!(dispute)));
+                .with_extension(crate::error::ProblemMember::DisputeId, serde_json::json!(dispute)));
             }
             let saved = cancel_item(conn, &actor, &item, &reason).await?;
             audit::record(
@@ -481,7 +481,10 @@ pub async fn create_cost_dispute(
                     "dispute {open} about this cost item is already open"
                 ))
                 .with_kind("cost-disputed", "Cost item under dispute")
-                .with_extension("dispute_id", serde_json::json!(open)));
+                .with_extension(
+                    crate::error::ProblemMember::DisputeId,
+                    serde_json::json!(open),
+                ));
             }
             let dispute: CostDispute = diesel::insert_into(cost_disputes::table)
                 .values((

@@ -205,7 +205,8 @@ pub async fn member_count(conn: &mut AsyncPgConnection, transfer: Uuid) -> Query
     request_body = NewTransfer,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry within 24 hours return the first answer instead of planning (and committing budget) again")),
     responses(
-        (status = 201, description = "The planned transfer", body = TransferView),
+        (status = 201, description = "The planned transfer", body = TransferView,
+         headers(("ETag" = String, description = "The transfer's version"))),
         (status = 409, description = "A budget cannot cover the estimate, or no budget exists to charge", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -391,6 +392,7 @@ pub struct TransferListQuery {
     /// Status.
     pub status: Option<TransferStatus>,
     /// Destination: a regency, or a province for it and its regencies' transfers.
+    #[param(value_type = Option<crate::regions::RegionCode>, example = "61.72")]
     pub destination: Option<String>,
     /// Planned departure on or after this date.
     pub departure_from: Option<NaiveDate>,
@@ -403,6 +405,12 @@ pub struct TransferListQuery {
     /// At most this many (1 to 500, default 100).
     pub limit: Option<u32>,
 }
+
+/// The page size of `list_transfers`.
+pub const TRANSFER_PAGE: crate::http::pagination::PageSize = crate::http::pagination::PageSize {
+    default: 100,
+    max: 500,
+};
 
 /// List transfers.
 ///
@@ -427,7 +435,7 @@ pub async fn list_transfers(
     query: Query<TransferListQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::ReadTransfers)?;
-    let limit = crate::http::pagination::page_limit(query.limit, 100, 500)?;
+    let limit = TRANSFER_PAGE.of(query.limit)?;
     let destination = query
         .destination
         .as_deref()
@@ -470,7 +478,8 @@ pub async fn list_transfers(
     ),
     request_body = TransferPatch,
     responses(
-        (status = 200, description = "The changed transfer", body = TransferView),
+        (status = 200, description = "The changed transfer", body = TransferView,
+         headers(("ETag" = String, description = "The transfer's new version"))),
         (status = 409, description = "Not changeable in its status, or the budgets cannot cover the new estimate", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since that ETag", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),

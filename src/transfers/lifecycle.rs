@@ -28,11 +28,11 @@ use crate::http::idempotency::{self, Created};
 use crate::schema::{transfer_cases, transfer_cost_items, transfers};
 use crate::state::AppState;
 
-/// A requested status change.
+/// A requested status change of a transfer.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"to": "departed", "reason": "Left RPTC Pontianak 08:10"}))]
-pub struct TransitionRequest {
+pub struct TransferTransitionRequest {
     /// departed, arrived or cancelled.
     pub to: TransferStatus,
     /// Why (kept in the members' case histories).
@@ -127,7 +127,7 @@ async fn set_transfer_status(
     tag = "transfers",
     operation_id = "transition_transfer",
     params(("id" = Uuid, Path, description = "The transfer's id")),
-    request_body = TransitionRequest,
+    request_body = TransferTransitionRequest,
     responses(
         (status = 200, description = "The transfer in its new status", body = queries::TransferView),
         (status = 409, description = "Not allowed from the current status (`allowed` lists what is), or a member cannot move", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -138,7 +138,7 @@ pub async fn transition_transfer(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: Json<TransitionRequest>,
+    body: Json<TransferTransitionRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Operation::PlanTransfers)?;
     let request = body.0;
@@ -166,8 +166,14 @@ pub async fn transition_transfer(
                 };
                 return Err(ApiError::conflict(detail)
                     .with_kind("illegal-transition", "Transition not allowed")
-                    .with_extension("current", serde_json::json!(transfer.status))
-                    .with_extension("allowed", serde_json::json!(transfer.status.next())));
+                    .with_extension(
+                        crate::error::ProblemMember::Current,
+                        serde_json::json!(transfer.status),
+                    )
+                    .with_extension(
+                        crate::error::ProblemMember::Allowed,
+                        serde_json::json!(transfer.status.next()),
+                    ));
             }
             let members = active_members(conn, transfer.id).await?;
             let note = format!("{} {}: {reason}", transfer.reference, request.to);
@@ -450,7 +456,10 @@ pub fn late_cost_rule(
             closed_at.date_naive()
         ))
         .with_kind("transfer-costs-closed", "Transfer's costs are closed")
-        .with_extension("closed_at", serde_json::json!(closed_at)));
+        .with_extension(
+            crate::error::ProblemMember::ClosedAt,
+            serde_json::json!(closed_at),
+        ));
     }
     match late_reason.map(str::trim).filter(|r| !r.is_empty()) {
         Some(reason) => Ok(Some(reason.to_owned())),

@@ -182,3 +182,34 @@ async fn a_sign_in_without_its_secret_names_the_missing_field() {
     let problem = response.assert_problem(422);
     assert_eq!(problem["errors"][0]["field"], "client_secret");
 }
+
+#[actix_web::test]
+async fn a_problem_is_in_bahasa_indonesia_when_accept_language_asks_for_it() {
+    use actix_web::test::TestRequest;
+    let app = crate::helpers::TestApp::spawn().await;
+    let request = || {
+        TestRequest::post()
+            .uri("/api/v1/auth/token")
+            .set_json(serde_json::json!({"grant_type": "password", "username": "petugas"}))
+    };
+    let indonesian = app
+        .call(request().insert_header(("accept-language", "id-ID,id;q=0.9,en;q=0.5")))
+        .await;
+    assert_eq!(indonesian.status, 422);
+    assert_eq!(indonesian.header("content-language").as_deref(), Some("id"));
+    let body = indonesian.json();
+    assert_eq!(body["title"], "Masukan tidak valid");
+    assert_eq!(body["detail"], "password: wajib diisi untuk grant_type ini");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "wajib diisi untuk grant_type ini"
+    );
+
+    let english = app.call(request()).await;
+    assert_eq!(english.header("content-language").as_deref(), Some("en"));
+    assert_eq!(english.json()["title"], "Invalid input");
+    assert_eq!(
+        english.json()["detail"],
+        "password: is required for this grant_type"
+    );
+}

@@ -204,8 +204,8 @@ fn operations(doc: &Value) -> Vec<Operation> {
 }
 
 /// Ids of real records, so that bad values also reach code past the lookup.
-struct Fixtures {
-    token: String,
+pub(crate) struct Fixtures {
+    pub(crate) token: String,
     agency: String,
     user: String,
     case: String,
@@ -213,7 +213,7 @@ struct Fixtures {
     transfer: String,
 }
 
-async fn fixtures(app: &TestApp) -> Fixtures {
+pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
     let province = app
         .create_agency(
             "DINSOS-KALBAR",
@@ -287,7 +287,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
 }
 
 /// A real value for a path parameter of `path`.
-fn real_param(f: &Fixtures, path: &str, name: &str) -> String {
+pub(crate) fn real_param(f: &Fixtures, path: &str, name: &str) -> String {
     match name {
         "code" => "61.71".to_owned(),
         "user_id" => f.user.clone(),
@@ -303,7 +303,7 @@ fn real_param(f: &Fixtures, path: &str, name: &str) -> String {
     }
 }
 
-fn fill(path: &str, values: &[(String, String)]) -> String {
+pub(crate) fn fill(path: &str, values: &[(String, String)]) -> String {
     let mut out = path.to_owned();
     for (name, value) in values {
         out = out.replace(&format!("{{{name}}}"), value);
@@ -340,7 +340,22 @@ struct Probe<'a> {
     sent: usize,
     statuses: std::collections::BTreeMap<u16, usize>,
     failures: Vec<String>,
+    /// The document, and the operation (`post`, `/api/v1/cases`) being probed:
+    /// every header a client reads must be documented for the answer's status.
+    doc: &'a Value,
+    operation: (String, String),
+    undocumented: std::collections::BTreeSet<String>,
 }
+
+/// Response headers a client reads; each must be in the document wherever the
+/// server sends it.
+const CLIENT_HEADERS: [&str; 5] = [
+    "location",
+    "etag",
+    "retry-after",
+    "x-request-id",
+    "idempotent-replayed",
+];
 
 impl Probe<'_> {
     async fn send(&mut self, method: &Method, uri: &str, body: Option<Vec<u8>>, what: &str) {
@@ -371,6 +386,29 @@ impl Probe<'_> {
             }
         };
         *self.statuses.entry(response.status.as_u16()).or_default() += 1;
+        let (method_name, template) = &self.operation;
+        let documented =
+            &self.doc["paths"][template][method_name]["responses"][response.status.as_str()];
+        // 405: a hostile path segment (`a/b`) that lands on another route.
+        if documented.is_null() && response.status != 405 {
+            self.undocumented.insert(format!(
+                "{method_name} {template} {}: the status",
+                response.status.as_str()
+            ));
+        }
+        for name in CLIENT_HEADERS {
+            if response.headers.contains_key(name)
+                && !documented.is_null()
+                && !documented["headers"]
+                    .as_object()
+                    .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case(name)))
+            {
+                self.undocumented.insert(format!(
+                    "{method_name} {template} {}: header {name}",
+                    response.status.as_str()
+                ));
+            }
+        }
         if let Some(fault) = fault(&response) {
             let uri: String = uri.chars().take(120).collect();
             self.failures
@@ -443,6 +481,9 @@ async fn no_hostile_input_to_any_operation_gets_a_5xx_or_a_bare_error() {
         sent: 0,
         statuses: Default::default(),
         failures: Vec::new(),
+        doc: &doc,
+        operation: Default::default(),
+        undocumented: Default::default(),
     };
     let params = hostile_params();
     let values = hostile_values();
@@ -454,6 +495,7 @@ async fn no_hostile_input_to_any_operation_gets_a_5xx_or_a_bare_error() {
             .collect();
         let base_uri = fill(&op.path, &real);
         let base_body = op.body.as_ref().map(|b| serde_json::to_vec(b).unwrap());
+        probe.operation = (op.method.as_str().to_lowercase(), op.path.clone());
 
         // as documented
         probe
@@ -579,5 +621,10 @@ async fn no_hostile_input_to_any_operation_gets_a_5xx_or_a_bare_error() {
             .cloned()
             .collect::<Vec<_>>()
             .join("\n")
+    );
+    assert!(
+        probe.undocumented.is_empty(),
+        "statuses and headers the server answers that the document does not list: {:#?}",
+        probe.undocumented
     );
 }

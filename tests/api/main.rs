@@ -20,6 +20,8 @@ mod housekeeping;
 mod input_boundary;
 mod local_cluster;
 mod money;
+mod openapi_bounds;
+mod openapi_contract;
 mod openapi_file;
 mod operations;
 mod privacy;

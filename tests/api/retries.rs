@@ -41,6 +41,14 @@ async fn twice(app: &TestApp, path: &str, body: &Value, token: &str, key: &str) 
     );
     assert_eq!(again.json(), first.json(), "{path}: the replay differs");
     assert_eq!(again.header("location"), first.header("location"), "{path}");
+    let documented = crate::openapi_contract::documented_headers("post", path, 201);
+    for header in ["Idempotent-Replayed", "Location", "X-Request-Id", "ETag"] {
+        let sent = first.header(header).is_some() || again.header(header).is_some();
+        assert!(
+            !sent || documented.iter().any(|d| d == header),
+            "{path}: the server sends {header}, the document does not list it: {documented:?}"
+        );
+    }
     first.json()
 }
 
