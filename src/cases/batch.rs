@@ -145,6 +145,7 @@ pub struct BatchResponse {
 }
 
 /// A valid record and its slot in the answer.
+#[derive(Clone)]
 struct Valid {
     index: usize,
     reference: String,
@@ -188,7 +189,7 @@ pub async fn push_cases(
             format!("at most {MAX_RECORDS} records per batch"),
         ));
     }
-    let (mut outcomes, valid) = validate_all(&caller, request.records);
+    let (outcomes, valid) = validate_all(&caller, request.records);
     // Valid records are still marked rejected until they are applied; count the others.
     let rejected = outcomes.len() - valid.len();
     if request.mode == BatchMode::Atomic && rejected > 0 {
@@ -205,24 +206,33 @@ pub async fn push_cases(
     let source = caller.agency_id;
     let mut conn = state.pool.get().await?;
     let dry_run = request.dry_run;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        bulk_sql::lock_source(conn, source).await?;
-        let window = state.settings.same_return_window;
-        apply(conn, &actor, source, valid, &mut outcomes, dry_run, window).await?;
-        let totals = totals(&outcomes);
-        // A push that changes nothing leaves no trace, not even in the audit log.
-        if !dry_run && totals.created + totals.updated + totals.linked > 0 {
-            let entry = audit::Entry {
-                action: "case.push",
-                entity_type: "case_batch",
-                entity_id: None,
-                success: true,
-                before: None,
-                after: serde_json::to_value(&totals).ok(),
-            };
-            audit::record(conn, &actor, entry).await?;
-        }
-        Ok(())
+    // A serialization failure or deadlock (two sources pushing one person's
+    // returns at once) runs the whole push once more, from the same records.
+    let pristine = outcomes.clone();
+    let outcomes = crate::db::retry_once(async || {
+        let mut outcomes = pristine.clone();
+        let valid = valid.clone();
+        conn.transaction::<_, ApiError, _>(async |conn| {
+            bulk_sql::lock_source(conn, source).await?;
+            let window = state.settings.same_return_window;
+            apply(conn, &actor, source, valid, &mut outcomes, dry_run, window).await?;
+            let totals = totals(&outcomes);
+            // A push that changes nothing leaves no trace, not even in the audit log.
+            if !dry_run && totals.created + totals.updated + totals.linked > 0 {
+                let entry = audit::Entry {
+                    action: "case.push",
+                    entity_type: "case_batch",
+                    entity_id: None,
+                    success: true,
+                    before: None,
+                    after: serde_json::to_value(&totals).ok(),
+                };
+                audit::record(conn, &actor, entry).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(outcomes)
     })
     .await?;
     let totals = totals(&outcomes);

@@ -105,8 +105,10 @@ pub async fn create_case(
     let actor = Actor::from(&caller);
     let window = state.settings.same_return_window;
     let mut conn = state.pool.get().await?;
-    let outcome = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+    // A serialization failure or deadlock (two sources reporting one return)
+    // runs the whole transaction once more.
+    let outcome = crate::db::retry_once(async || {
+        conn.transaction::<_, ApiError, _>(async |conn| {
             if let Some(key) = &key
                 && let Some(replay) =
                     idempotency::claim(conn, caller.principal_id, key, &hash).await?
@@ -175,7 +177,9 @@ pub async fn create_case(
             }
             Ok(Ok((result, view)))
         })
-        .await?;
+        .await
+    })
+    .await?;
     Ok(match outcome {
         Ok((RecordResult::Created, view)) => case_response(StatusCode::CREATED, view, &caller),
         Ok((result, view)) => {
