@@ -94,17 +94,18 @@ pub async fn csv_response(
                 ..Read::default()
             },
         );
+        let next = if (rows.len() as i64) < chunk {
+            None
+        } else {
+            rows.last().map(|c| queries::cursor_after(c, sort))
+        };
         let mut line = Line::new();
         Ok(Page {
             body: rows
-                .iter()
-                .map(|c| row(&super::handlers::for_caller(c.clone(), &caller), &mut line))
+                .into_iter()
+                .map(|c| row(&super::handlers::for_caller(c, &caller), &mut line))
                 .collect(),
-            next: if (rows.len() as i64) < chunk {
-                None
-            } else {
-                rows.last().map(|c| queries::cursor_after(c, sort))
-            },
+            next,
         })
     };
     csv::export(pool, limits, "cases.csv", COLUMNS, fetch).await

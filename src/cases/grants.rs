@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::handlers::not_found;
-use super::queries::{self, CaseFilter, CaseSort};
+use super::queries::{self, CaseSort};
 use super::view::CaseView;
 use crate::access::{CaseScope, Operation};
 use crate::audit::{self, Actor, Entry};
@@ -220,22 +220,13 @@ pub async fn granted_cases(
     if !caller.may(Operation::BreakGlass) || !holds_grant(conn, caller, person).await? {
         return Ok(Vec::new());
     }
-    let filter = CaseFilter {
-        person_id: Some(person),
-        ..CaseFilter::default()
-    };
-    Ok(queries::list(
-        conn,
-        &CaseScope::All,
-        &filter,
-        CaseSort::ArrivedDesc,
-        None,
-        500,
+    Ok(
+        queries::of_person(conn, &CaseScope::All, person, CaseSort::ArrivedDesc, 500)
+            .await?
+            .into_iter()
+            .map(CaseView::masked)
+            .collect(),
     )
-    .await?
-    .into_iter()
-    .map(CaseView::masked)
-    .collect())
 }
 
 /// Filters of `GET /api/v1/access-grants`.
@@ -308,14 +299,12 @@ pub async fn list_access_grants(
         let done = batch.len() < 200;
         for grant in batch {
             cursor = Some((grant.granted_at, grant.id));
-            let filter = CaseFilter {
-                person_id: Some(grant.person_id),
-                ..CaseFilter::default()
-            };
-            let mine = queries::list(&mut conn, &scope, &filter, CaseSort::ArrivedDesc, None, 500)
-                .await?
-                .iter()
-                .any(|c| c.id != grant.case_id);
+            // Two returns suffice: if one is the grant's own case, the other is not.
+            let mine =
+                queries::of_person(&mut conn, &scope, grant.person_id, CaseSort::ArrivedDesc, 2)
+                    .await?
+                    .iter()
+                    .any(|c| c.id != grant.case_id);
             if mine {
                 found.push(grant);
                 if found.len() > limit {

@@ -306,6 +306,7 @@ pub async fn reconcile(
         .chain(new.iter().copied())
         .collect();
     let counts = earlier_counts(&all);
+    let quiet: std::collections::HashSet<Uuid> = quiet.iter().copied().collect();
     let (mut loud, mut loud_counts, mut silent, mut silent_counts) =
         (vec![], vec![], vec![], vec![]);
     for s in &stored {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::Datelike;
 use diesel::sql_types::{Bool, Date, Float4, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::handlers::not_found;
 use super::mask;
 use super::model::Sex;
-use super::queries::{self, CaseFilter, CaseSort};
+use super::queries::{self, CaseSort};
 use super::view::{CaseView, Identity, ShownDate};
-use crate::access::{CaseScope, Operation};
+use crate::access::Operation;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::reads::{Read, ReadKind};
@@ -55,19 +55,6 @@ pub struct PersonWithCases {
     pub cases: Vec<CaseView>,
 }
 
-/// The cases of `person` within `scope`, newest first.
-async fn cases_of(
-    conn: &mut AsyncPgConnection,
-    scope: &CaseScope,
-    person: Uuid,
-) -> QueryResult<Vec<CaseView>> {
-    let filter = CaseFilter {
-        person_id: Some(person),
-        ..CaseFilter::default()
-    };
-    queries::list(conn, scope, &filter, CaseSort::ArrivedDesc, None, 500).await
-}
-
 /// Get a person and their returns.
 ///
 /// A person is visible when at least one of their cases is; only the cases the
@@ -89,11 +76,17 @@ pub async fn get_person(
     caller.require(Operation::ReadCases)?;
     let mut conn = state.pool.get().await?;
     let whole = caller.sees_personal_data();
-    let mut cases: Vec<CaseView> = cases_of(&mut conn, &caller.case_scope(), *id)
-        .await?
-        .into_iter()
-        .map(|c| c.shown(whole))
-        .collect();
+    let mut cases: Vec<CaseView> = queries::of_person(
+        &mut conn,
+        &caller.case_scope(),
+        *id,
+        CaseSort::ArrivedDesc,
+        500,
+    )
+    .await?
+    .into_iter()
+    .map(|c| c.shown(whole))
+    .collect();
     // Returns outside the scope that a break-the-glass grant opens, masked.
     let granted: Vec<CaseView> = super::grants::granted_cases(&mut conn, &caller, *id)
         .await?

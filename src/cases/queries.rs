@@ -356,6 +356,21 @@ pub async fn list(
     Ok(rows.into_iter().map(view).collect())
 }
 
+/// Up to `limit` returns of one person within `scope`, in `sort` order.
+pub async fn of_person(
+    conn: &mut AsyncPgConnection,
+    scope: &CaseScope,
+    person: Uuid,
+    sort: CaseSort,
+    limit: i64,
+) -> QueryResult<Vec<CaseView>> {
+    let filter = CaseFilter {
+        person_id: Some(person),
+        ..CaseFilter::default()
+    };
+    list(conn, scope, &filter, sort, None, limit).await
+}
+
 /// The cursor that continues after `case` in `sort` order.
 pub fn cursor_after(case: &CaseView, sort: CaseSort) -> CaseCursor {
     let key = match sort {

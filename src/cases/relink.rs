@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::handlers::{case_response, not_found};
 use super::identity;
 use super::nik::Nik;
-use super::queries::{self, CaseFilter, CaseSort};
+use super::queries::{self, CaseSort};
 use super::store::{HistoryAction, HistoryEntry, record_history};
 use super::update::{CasePatch, PersonPatch, amend};
 use super::view::{CaseView, Identity};
@@ -200,19 +200,6 @@ pub async fn merge_persons(
     Ok(HttpResponse::Ok().json(outcome))
 }
 
-/// The cases of `person` in `scope`.
-async fn visible_cases(
-    conn: &mut AsyncPgConnection,
-    scope: &CaseScope,
-    person: Uuid,
-) -> QueryResult<Vec<CaseView>> {
-    let filter = CaseFilter {
-        person_id: Some(person),
-        ..CaseFilter::default()
-    };
-    queries::list(conn, scope, &filter, CaseSort::ArrivedAsc, None, 500).await
-}
-
 fn no_person(field: &str) -> ApiError {
     ApiError::not_found(format!(
         "there is no such person ({field}), or none of their cases is yours to see"
@@ -228,10 +215,16 @@ async fn merge(
     reason: &str,
 ) -> ApiResult<MergeOutcome> {
     identity::lock(conn, &[id, other]).await?;
-    if visible_cases(conn, scope, id).await?.is_empty() {
+    if queries::of_person(conn, scope, id, CaseSort::ArrivedAsc, 500)
+        .await?
+        .is_empty()
+    {
         return Err(no_person("the path's"));
     }
-    if visible_cases(conn, scope, other).await?.is_empty() {
+    if queries::of_person(conn, scope, other, CaseSort::ArrivedAsc, 500)
+        .await?
+        .is_empty()
+    {
         return Err(no_person("other_person_id"));
     }
     let both: Vec<Identity> = persons::table
@@ -254,7 +247,7 @@ async fn merge(
         (None, Some(_)) => (that, this),
         _ => (this, that),
     };
-    let moved = visible_cases(conn, scope, moving.id).await?;
+    let moved = queries::of_person(conn, scope, moving.id, CaseSort::ArrivedAsc, 500).await?;
     let ids: Vec<Uuid> = moved.iter().map(|c| c.id).collect();
     queries::find_all_for_update(conn, scope, &ids).await?;
     if let Some(nik) = survivor.nik.as_deref().and_then(|n| Nik::parse(n).ok()) {
