@@ -6,8 +6,9 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::agencies::AgencyKind;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::{Role, password};
+use crate::changes::{self, Change};
 use crate::schema::{agencies, users};
 
 /// Code of the agency that system administrators belong to.
@@ -72,15 +73,10 @@ pub async fn create_user(conn: &mut AsyncPgConnection, user: NewUser) -> anyhow:
                     }
                     other => other.into(),
                 })?;
-            let entry = Entry {
-                action: "user.create",
-                entity_type: "user",
-                entity_id: Some(id.to_string()),
-                success: true,
-                before: None,
-                after: Some(serde_json::json!({"username": username, "roles": user.roles, "agency_id": agency_id})),
-            };
-            audit::record(conn, &Actor::system(), entry).await?;
+            let actor = Actor::system();
+            let change = Change::of(&actor, "user.create", "user", id)
+                .after(&serde_json::json!({"username": username, "roles": user.roles, "agency_id": agency_id}));
+            changes::record(conn, change).await?;
             Ok(id)
         }
     })

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod backup;
 pub mod budgets;
 pub mod cases;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;

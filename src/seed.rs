@@ -11,8 +11,9 @@ use crate::admin::{NewUser, create_user};
 use crate::agencies::handlers::insert_agency;
 use crate::agencies::model::NewAgency;
 use crate::agencies::{AgencyKind, queries};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::{Role, password};
+use crate::changes::{self, Change};
 use crate::regions::RegionCode;
 use crate::schema::{api_clients, regions, users};
 
@@ -233,16 +234,10 @@ async fn seed_client(
             .returning(api_clients::id)
             .get_result(conn)
             .await?;
-        audit::record(
+        changes::record(
             conn,
-            actor,
-            Entry::change(
-                "client.create",
-                "client",
-                id,
-                None::<&()>,
-                Some(&serde_json::json!({"client_id": "bp3tki-pontianak"})),
-            ),
+            Change::of(actor, "client.create", "client", id)
+                .after(&serde_json::json!({"client_id": "bp3tki-pontianak"})),
         )
         .await?;
     }

@@ -13,8 +13,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::accounts::{check_client_roles, managed_agency};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::{Caller, Role, password};
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
 use crate::schema::api_clients;
@@ -163,16 +164,9 @@ pub async fn create_agency_client(
                 .returning(Client::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change(
-                    "client.create",
-                    "client",
-                    client.id,
-                    None::<&()>,
-                    Some(&client),
-                ),
+                Change::of(&actor, "client.create", "client", client.id).after(&client),
             )
             .await?;
             Ok(client)
@@ -237,16 +231,9 @@ pub async fn rotate_agency_client_secret(
             .await
             .optional()?
             .ok_or_else(|| ApiError::not_found("this agency has no such client"))?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change(
-                    "client.rotate_secret",
-                    "client",
-                    client.id,
-                    None::<&()>,
-                    Some(&client),
-                ),
+                Change::of(&actor, "client.rotate_secret", "client", client.id).after(&client),
             )
             .await?;
             Ok(client)
@@ -326,16 +313,11 @@ pub async fn update_agency_client(
                 .returning(Client::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change(
-                    "client.update",
-                    "client",
-                    client_id,
-                    Some(&before),
-                    Some(&after),
-                ),
+                Change::of(&actor, "client.update", "client", client_id)
+                    .before(&before)
+                    .after(&after),
             )
             .await?;
             Ok(after)

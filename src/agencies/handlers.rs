@@ -11,8 +11,9 @@ use super::model::{Agency, AgencyKind, AgencyPatch, NewAgency};
 use super::queries::{self, AgencyFilter};
 use super::rules;
 use crate::access::Operation;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, decode_cursor};
@@ -187,16 +188,9 @@ pub async fn insert_agency(
             .get_result(conn)
             .await
             .map_err(|e| unique_code_conflict(e, &code))?;
-        audit::record(
+        changes::record(
             conn,
-            actor,
-            Entry::change(
-                "agency.create",
-                "agency",
-                agency.id,
-                None::<&()>,
-                Some(&agency),
-            ),
+            Change::of(actor, "agency.create", "agency", agency.id).after(&agency),
         )
         .await?;
         Ok(agency)
@@ -325,10 +319,11 @@ pub async fn update_agency(
                 .returning(Agency::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change("agency.update", "agency", id, Some(&before), Some(&after)),
+                Change::of(&actor, "agency.update", "agency", id)
+                    .before(&before)
+                    .after(&after),
             )
             .await?;
             Ok(after)

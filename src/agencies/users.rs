@@ -9,8 +9,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::accounts::{check_user_roles, managed_agency};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::{Caller, Role, password};
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::schema::users;
@@ -205,10 +206,9 @@ pub async fn create_agency_user(
                     ) => ApiError::conflict(format!("the username {username} is taken")),
                     other => other.into(),
                 })?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change("user.create", "user", user.id, None::<&()>, Some(&user)),
+                Change::of(&actor, "user.create", "user", user.id).after(&user),
             )
             .await?;
             Ok(user)
@@ -319,10 +319,11 @@ pub async fn update_agency_user(
                 .returning(User::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change("user.update", "user", user_id, Some(&before), Some(&after)),
+                Change::of(&actor, "user.update", "user", user_id)
+                    .before(&before)
+                    .after(&after),
             )
             .await?;
             Ok(after)

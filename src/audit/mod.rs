@@ -1,18 +1,15 @@
 //! The audit log: an append-only record of every write and every sign-in.
 //!
-//! Writers call [`record`] on the same connection (inside the same
-//! transaction) as the change itself, so a change and its audit entry are
-//! committed together or not at all. The table refuses updates and deletes.
+//! Entries are written by [`crate::changes::record`] on the same connection
+//! (inside the same transaction) as the change itself, so a change and its
+//! audit entry are committed together or not at all. The table refuses
+//! updates and deletes.
 
 pub mod handlers;
 
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::{Caller, PrincipalKind};
-use crate::schema::audit_events;
 
 /// Who did something, and from where.
 #[derive(Debug, Clone, Default)]
@@ -72,46 +69,4 @@ pub struct Entry {
     pub before: Option<serde_json::Value>,
     /// The record after the change.
     pub after: Option<serde_json::Value>,
-}
-
-impl Entry {
-    /// A successful change of `entity_type` `entity_id` from `before` to `after`.
-    pub fn change<B: Serialize, A: Serialize>(
-        action: &'static str,
-        entity_type: &'static str,
-        entity_id: impl ToString,
-        before: Option<&B>,
-        after: Option<&A>,
-    ) -> Self {
-        Self {
-            action,
-            entity_type,
-            entity_id: Some(entity_id.to_string()),
-            success: true,
-            before: before.and_then(|b| serde_json::to_value(b).ok()),
-            after: after.and_then(|a| serde_json::to_value(a).ok()),
-        }
-    }
-}
-
-/// Appends an entry. Call it on the connection of the change's transaction.
-pub async fn record(conn: &mut AsyncPgConnection, actor: &Actor, entry: Entry) -> QueryResult<()> {
-    diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::actor_id.eq(actor.id),
-            audit_events::actor_kind.eq(actor.kind),
-            audit_events::actor_name.eq(&actor.name),
-            audit_events::agency_id.eq(actor.agency_id),
-            audit_events::action.eq(entry.action),
-            audit_events::entity_type.eq(entry.entity_type),
-            audit_events::entity_id.eq(entry.entity_id),
-            audit_events::outcome.eq(if entry.success { "success" } else { "failure" }),
-            audit_events::before.eq(entry.before),
-            audit_events::after.eq(entry.after),
-            audit_events::client_addr.eq(&actor.client_addr),
-            audit_events::request_id.eq(&actor.request_id),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
 }

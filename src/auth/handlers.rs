@@ -10,7 +10,8 @@ use uuid::Uuid;
 use super::throttle::{self, Key, Verdict};
 use super::tokens::PrincipalKind;
 use super::{Caller, Role, password};
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::http::middleware::RequestId;
@@ -273,7 +274,7 @@ pub async fn create_token(
     let mut conn = state.pool.get().await?;
     match throttle::attempt(&mut conn, &keys).await? {
         Verdict::Refused { account, until } => {
-            audit::record(&mut conn, &actor, sign_in_entry(false, "locked")).await?;
+            changes::record(&mut conn, sign_in(&actor, "locked").failed()).await?;
             return Err(refused(account, until));
         }
         Verdict::Proceed(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
@@ -295,12 +296,7 @@ pub async fn create_token(
         Some(account) if matches && account.usable => account,
         _ => {
             // Already counted, before the check.
-            audit::record(
-                &mut conn,
-                &actor,
-                sign_in_entry(false, "invalid credentials"),
-            )
-            .await?;
+            changes::record(&mut conn, sign_in(&actor, "invalid credentials").failed()).await?;
             return Err(ApiError::unauthorized("the credentials are not valid")
                 .with_kind("invalid-credentials", "Sign-in failed"));
         }
@@ -322,7 +318,7 @@ pub async fn create_token(
         .map_err(ApiError::internal)?;
     actor.id = Some(account.id);
     actor.agency_id = Some(account.agency_id);
-    audit::record(&mut conn, &actor, sign_in_entry(true, "signed in")).await?;
+    changes::record(&mut conn, sign_in(&actor, "signed in")).await?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token: token,
         token_type: "Bearer",
@@ -344,15 +340,9 @@ pub(super) fn refused(account: bool, until: chrono::DateTime<chrono::Utc>) -> Ap
     ApiError::too_many_requests(detail, wait).with_kind("sign-in-locked", "Sign-in locked")
 }
 
-fn sign_in_entry(success: bool, reason: &str) -> audit::Entry {
-    audit::Entry {
-        action: "auth.sign_in",
-        entity_type: "session",
-        entity_id: None,
-        success,
-        before: None,
-        after: Some(serde_json::json!({ "result": reason })),
-    }
+/// The audit entry of a sign-in attempt (refused ones are marked failed).
+fn sign_in<'a>(actor: &'a Actor, result: &str) -> Change<'a> {
+    Change::of_set(actor, "auth.sign_in", "session").after(&serde_json::json!({ "result": result }))
 }
 
 async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<Option<Account>> {
@@ -431,14 +421,11 @@ pub async fn revoke_token(state: web::Data<AppState>, caller: Caller) -> ApiResu
         .on_conflict_do_nothing()
         .execute(&mut conn)
         .await?;
-    let entry = audit::Entry {
-        action: "auth.sign_out",
-        entity_type: "session",
-        entity_id: Some(caller.token_id.to_string()),
-        success: true,
-        before: None,
-        after: None,
-    };
-    audit::record(&mut conn, &Actor::from(&caller), entry).await?;
+    let actor = Actor::from(&caller);
+    changes::record(
+        &mut conn,
+        Change::of(&actor, "auth.sign_out", "session", caller.token_id),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

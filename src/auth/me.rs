@@ -10,7 +10,8 @@ use uuid::Uuid;
 use super::{Caller, PrincipalKind, Role, password, throttle};
 use crate::access::Operation;
 use crate::agencies::{Agency, queries};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::schema::users;
@@ -154,15 +155,8 @@ pub async fn change_my_password(
             ))
             .execute(conn)
             .await?;
-        let entry = Entry {
-            action: "user.change_password",
-            entity_type: "user",
-            entity_id: Some(caller.principal_id.to_string()),
-            success: true,
-            before: None,
-            after: None,
-        };
-        audit::record(conn, &actor, entry).await?;
+        let change = Change::of(&actor, "user.change_password", "user", caller.principal_id);
+        changes::record(conn, change).await?;
         Ok(())
     })
     .await?;

@@ -17,8 +17,9 @@ use super::model::{BudgetRow, BudgetStatus, FundingSource};
 use super::split::{CostCategory, WHOLE};
 use crate::access::{BudgetScope, Operation, province_of};
 use crate::agencies::{AgencyKind, queries as agencies};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency::{self, Created};
@@ -364,16 +365,10 @@ pub async fn create_cost_sharing_agreement(
                         .returning(Agreement::as_returning())
                         .get_result(conn)
                         .await?;
-                    audit::record(
+                    changes::record(
                         conn,
-                        &actor,
-                        Entry::change(
-                            "agreement.propose",
-                            "agreement",
-                            agreement.id,
-                            None::<&()>,
-                            Some(&agreement),
-                        ),
+                        Change::of(&actor, "agreement.propose", "agreement", agreement.id)
+                            .after(&agreement),
                     )
                     .await?;
                     Ok(agreement)
@@ -442,7 +437,8 @@ async fn decide(
             })?
             .ok_or_else(|| ApiError::conflict("the agreement was decided by another request at the same time"))?;
         let action = if to == AgreementStatus::Approved { "agreement.approve" } else { "agreement.reject" };
-        audit::record(conn, &actor, Entry::change(action, "agreement", id, Some(&before), Some(&after))).await?;
+        changes::record(
+conn, Change::of(&actor, action, "agreement", id).before(&before).after(&after)).await?;
         Ok(after)
     })
     .await

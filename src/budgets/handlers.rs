@@ -14,8 +14,9 @@ use super::model::{
 use super::queries::{self, BudgetFilter};
 use crate::access::{Operation, province_of};
 use crate::agencies::queries as agencies;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::csv::Line;
 use crate::http::extract::{Json, Query};
@@ -211,9 +212,10 @@ pub async fn create_budget(
                         .returning(BudgetRow::as_returning())
                         .get_result(conn)
                         .await?;
+                    let mut change = Change::budget(&actor, "budget.create", row.id, "created");
                     ledger::append(
                         conn,
-                        &actor,
+                        &mut change,
                         &row,
                         NewEntry::new(LedgerKind::Allocation, new.allocation, "allocation (pagu)"),
                     )
@@ -224,19 +226,7 @@ pub async fn create_budget(
                         row
                     };
                     let budget = queries::with_balances(conn, vec![row]).await?.remove(0);
-                    audit::record(
-                        conn,
-                        &actor,
-                        Entry::change(
-                            "budget.create",
-                            "budget",
-                            budget.id,
-                            None::<&()>,
-                            Some(&budget),
-                        ),
-                    )
-                    .await?;
-                    crate::events::budget_changed(conn, budget.id, "created").await?;
+                    changes::record(conn, change.after(&budget)).await?;
                     Ok(budget)
                 },
             )
@@ -358,19 +348,8 @@ pub async fn update_budget(
                 .get_result(conn)
                 .await?;
             let after = queries::with_balances(conn, vec![row]).await?.remove(0);
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "budget.update",
-                    "budget",
-                    after.id,
-                    Some(&before),
-                    Some(&after),
-                ),
-            )
-            .await?;
-            crate::events::budget_changed(conn, after.id, "updated").await?;
+            let change = Change::budget(&actor, "budget.update", after.id, "updated");
+            changes::record(conn, change.before(&before).after(&after)).await?;
             Ok(after)
         })
         .await?;
@@ -667,19 +646,10 @@ pub async fn create_ledger_entry(
                             }
                         }
                     };
-                    let entry = ledger::append(conn, &actor, &budget, new).await?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        Entry::change(
-                            "budget.ledger",
-                            "budget",
-                            budget.id,
-                            None::<&()>,
-                            Some(&entry),
-                        ),
-                    )
-                    .await?;
+                    // The entry's own feed event (`ledger_entry`) is the budget's.
+                    let mut change = Change::of(&actor, "budget.ledger", "budget", budget.id);
+                    let entry = ledger::append(conn, &mut change, &budget, new).await?;
+                    changes::record(conn, change.after(&entry)).await?;
                     Ok(entry)
                 },
             )

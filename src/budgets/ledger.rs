@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::booking::Booking;
 use super::model::{Balance, BudgetRow, BudgetStatus, LedgerEntry, LedgerKind, Refusal};
-use crate::audit::Actor;
+use crate::changes::Change;
 use crate::error::ApiError;
 use crate::schema::{budget_ledger, budgets};
 
@@ -194,7 +194,7 @@ pub fn refused(budget: &BudgetRow, refusal: Refusal) -> ApiError {
 /// Appends an entry to a budget whose row the caller has locked with [`lock`].
 pub async fn append(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
+    change: &mut Change<'_>,
     budget: &BudgetRow,
     entry: NewEntry,
 ) -> Result<LedgerEntry, ApiError> {
@@ -214,6 +214,7 @@ pub async fn append(
     current
         .after(entry.kind, entry.amount)
         .map_err(|r| refused(budget, r))?;
+    let actor = change.actor();
     let row = diesel::insert_into(budget_ledger::table)
         .values((
             budget_ledger::budget_id.eq(budget.id),
@@ -238,6 +239,6 @@ pub async fn append(
         .returning(LedgerEntry::as_returning())
         .get_result(conn)
         .await?;
-    crate::events::budget_changed(conn, budget.id, "ledger_entry").await?;
+    change.touch_budget(budget.id, "ledger_entry");
     Ok(row)
 }

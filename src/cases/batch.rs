@@ -24,8 +24,9 @@ use super::view::CaseView;
 use super::write_access::check_handling_province;
 use super::{bulk_sql, identity, reports};
 use crate::access::{CaseScope, Operation};
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::RecordsJson;
 use crate::regions::RegionCode;
@@ -219,15 +220,10 @@ pub async fn push_cases(
             let totals = totals(&outcomes);
             // A push that changes nothing leaves no trace, not even in the audit log.
             if !dry_run && totals.created + totals.updated + totals.linked > 0 {
-                let entry = audit::Entry {
-                    action: "case.push",
-                    entity_type: "case_batch",
-                    entity_id: None,
-                    success: true,
-                    before: None,
-                    after: serde_json::to_value(&totals).ok(),
-                };
-                audit::record(conn, &actor, entry).await?;
+                // The cases' history and feed events are written by the
+                // push's set-based statements.
+                let change = Change::of_set(&actor, "case.push", "case_batch").after(&totals);
+                changes::record(conn, change).await?;
             }
             Ok(())
         })
@@ -573,8 +569,8 @@ async fn apply(
         .iter()
         .map(|(r, case)| (*case, r.reference.as_str()))
         .collect();
-    reports::record_attached(conn, actor, source, &attached).await?;
-    reports::record_attached(conn, actor, source, &attached_in_batch).await?;
+    crate::changes::bulk::reports_attached(conn, actor, source, &attached).await?;
+    crate::changes::bulk::reports_attached(conn, actor, source, &attached_in_batch).await?;
     let rewritten: Vec<Uuid> = updates.iter().map(|u| u.before.id).collect();
     let mut quiet: Vec<Uuid> = links
         .iter()
@@ -583,7 +579,7 @@ async fn apply(
         .collect();
     quiet.sort();
     quiet.dedup();
-    crate::events::cases_changed(conn, &quiet, "report_attached").await?;
+    crate::changes::bulk::case_events_only(conn, &quiet, "report_attached").await?;
     super::duplicates::queue(conn, &created_ids, window).await?;
     Ok(())
 }

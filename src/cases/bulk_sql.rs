@@ -90,7 +90,7 @@ pub async fn insert_cases(
          RETURNING *), \
          events AS ({}) \
          SELECT * FROM inserted",
-        crate::events::case_events_sql("inserted", "'created'")
+        crate::changes::bulk::case_events("inserted", "'created'")
     ))
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Array<Text>, _>(numbers)
@@ -123,7 +123,7 @@ pub async fn insert_cases(
     let views = with_niks(conn, rows).await?;
     let created: Vec<Uuid> = views.iter().map(|v| v.id).collect();
     let after: Vec<String> = views.iter().map(to_json).collect::<QueryResult<_>>()?;
-    insert_history(
+    crate::changes::bulk::case_history(
         conn,
         actor,
         &created,
@@ -166,32 +166,6 @@ fn missing(what: String) -> diesel::result::Error {
 /// spent inserting the entries.
 fn to_json(view: &CaseView) -> QueryResult<String> {
     serde_json::to_string(view).map_err(|e| diesel::result::Error::SerializationError(e.into()))
-}
-
-/// Appends one history entry per case; `before` and `after` are JSON texts.
-async fn insert_history(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    ids: &[Uuid],
-    action: &str,
-    before: &[Option<String>],
-    after: &[String],
-) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO case_history (case_id, actor_id, actor_name, agency_id, action, to_status, before, after) \
-         SELECT u.id, $4, $5, $6, $7, CASE WHEN $7 = 'created' THEN 'registered' END, u.before, u.after \
-         FROM unnest($1::uuid[], $2::text[]::jsonb[], $3::text[]::jsonb[]) AS u(id, before, after)",
-    )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<Nullable<Text>>, _>(before)
-    .bind::<Array<Text>, _>(after)
-    .bind::<Nullable<SqlUuid>, _>(actor.id)
-    .bind::<Nullable<Text>, _>(&actor.name)
-    .bind::<Nullable<SqlUuid>, _>(actor.agency_id)
-    .bind::<Text, _>(action)
-    .execute(conn)
-    .await
-    .map(drop)
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -269,7 +243,7 @@ pub async fn update_all(
          RETURNING c.*), \
          events AS ({}) \
          SELECT * FROM updated",
-        crate::events::case_events_sql("updated", "'updated'")
+        crate::changes::bulk::case_events("updated", "'updated'")
     ))
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<Text>, _>(text(|c| c.category.as_str().to_owned()))
@@ -324,5 +298,6 @@ pub async fn update_all(
         before_json.push(Some(to_json(&u.before)?));
         after_json.push(to_json(&view)?);
     }
-    insert_history(conn, actor, &ids, "updated", &before_json, &after_json).await
+    crate::changes::bulk::case_history(conn, actor, &ids, "updated", &before_json, &after_json)
+        .await
 }

@@ -19,10 +19,10 @@ use uuid::Uuid;
 use super::handlers::{case_response, not_found};
 use super::model::Consent;
 use super::queries;
-use super::store::{HistoryAction, HistoryEntry, record_history};
 use crate::access::Operation;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, CaseEntry, Change, HistoryAction};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::schema::{case_consents, cases};
@@ -129,33 +129,14 @@ pub async fn record_case_consent(
             let recorded = serde_json::json!({
                 "consent": consent, "decided_at": decided_at, "note": note
             });
-            record_history(
-                conn,
-                &actor,
-                HistoryEntry {
-                    case_id: before.id,
-                    action: HistoryAction::ConsentRecorded,
-                    from_status: None,
-                    to_status: None,
-                    reason: None,
-                    before: Some(serde_json::json!({"consent": before.consent})),
-                    after: Some(recorded.clone()),
-                },
-            )
-            .await?;
-            crate::events::case_changed(conn, before.id, "consent_recorded").await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "case.consent",
-                    "case",
-                    before.id,
-                    Some(&serde_json::json!({"consent": before.consent})),
-                    Some(&recorded),
-                ),
-            )
-            .await?;
+            let earlier = serde_json::json!({"consent": before.consent});
+            let entry = CaseEntry::new(before.id, HistoryAction::ConsentRecorded)
+                .before(&earlier)
+                .after(&recorded);
+            let change = Change::case(&actor, "case.consent", entry)
+                .before(&earlier)
+                .after(&recorded);
+            changes::record(conn, change).await?;
             queries::find(conn, &scope, before.id)
                 .await?
                 .ok_or_else(not_found)

@@ -22,11 +22,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::queries;
-use super::store::{HistoryAction, HistoryEntry, record_history, snapshot};
 use super::view::{CaseView, ShownDate};
 use crate::access::{CaseScope, Operation};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, CaseEntry, Change, HistoryAction};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, decode_cursor};
@@ -445,17 +445,15 @@ pub async fn confirm_possible_duplicate(
             ) else {
                 return Err(not_found());
             };
-            merge(conn, &actor, &kept, &merged, &reason).await?;
+            let entry = merge(conn, &kept, &merged, &reason).await?;
             decide(conn, *id, PairStatus::Confirmed, &actor, &reason).await?;
             let after = queries::find(conn, &CaseScope::All, keep)
                 .await?
                 .ok_or_else(not_found)?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change("case.merge", "case", keep, Some(&merged), Some(&after)),
-            )
-            .await?;
+            let change = Change::case(&actor, "case.merge", entry)
+                .before(&merged)
+                .after(&after);
+            changes::record(conn, change).await?;
             Ok(after)
         })
         .await?;
@@ -471,11 +469,10 @@ pub async fn confirm_possible_duplicate(
 /// are recounted, and the merged case is deleted.
 async fn merge(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
     kept: &CaseView,
     merged: &CaseView,
     reason: &str,
-) -> ApiResult<()> {
+) -> ApiResult<CaseEntry> {
     use crate::schema::{
         access_grants, case_aliases, case_consents, case_history, case_reports, cases, persons,
         transfer_cases,
@@ -505,16 +502,7 @@ async fn merge(
     let take_identity = identity_keyless && !keyless(&merged.person);
     super::identity::lock(conn, &[old_identity, merged_identity]).await?;
     // Followers learn that the merged case is gone, and where it went.
-    diesel::sql_query(
-        "INSERT INTO change_events (entity_type, entity_id, action, handling_province, origin_region, source_agency_id, data) \
-         SELECT 'case', id, 'merged_away', handling_province, origin_region, source_agency_id, \
-                jsonb_build_object('status', status, 'version', version, 'case_number', case_number, 'merged_into', $2::uuid) \
-         FROM cases WHERE id = $1",
-    )
-    .bind::<SqlUuid, _>(merged.id)
-    .bind::<SqlUuid, _>(kept.id)
-    .execute(conn)
-    .await?;
+    changes::bulk::case_merged_away(conn, merged.id, kept.id).await?;
     diesel::update(case_reports::table.filter(case_reports::case_id.eq(merged.id)))
         .set((
             case_reports::case_id.eq(kept.id),
@@ -605,22 +593,10 @@ async fn merge(
             super::identity::forget_if_unused(conn, old).await?;
         }
     }
-    record_history(
-        conn,
-        actor,
-        HistoryEntry {
-            case_id: kept.id,
-            action: HistoryAction::DuplicateMerged,
-            from_status: None,
-            to_status: None,
-            reason: Some(reason),
-            before: snapshot(merged),
-            after: Some(serde_json::json!({"merged_case_number": merged.case_number, "merged_case_id": merged.id})),
-        },
-    )
-    .await?;
-    crate::events::case_changed(conn, kept.id, "duplicate_merged").await?;
-    Ok(())
+    Ok(CaseEntry::new(kept.id, HistoryAction::DuplicateMerged)
+        .reason(reason)
+        .before(merged)
+        .after(&serde_json::json!({"merged_case_number": merged.case_number, "merged_case_id": merged.id})))
 }
 
 /// Dismiss a possible duplicate.
@@ -652,35 +628,17 @@ pub async fn dismiss_possible_duplicate(
         .transaction::<_, ApiError, _>(async |conn| {
             let (a, b) = open_pair(conn, *id, &province).await?;
             decide(conn, *id, PairStatus::Dismissed, &actor, &reason).await?;
+            let mut change =
+                Change::of(&actor, "case.duplicate_dismiss", "possible_duplicate", *id)
+                    .after(&serde_json::json!({"reason": reason, "cases": [a, b]}));
             for case in [a, b] {
-                record_history(
-                    conn,
-                    &actor,
-                    HistoryEntry {
-                        case_id: case,
-                        action: HistoryAction::DuplicateDismissed,
-                        from_status: None,
-                        to_status: None,
-                        reason: Some(&reason),
-                        before: None,
-                        after: Some(serde_json::json!({"pair_id": *id, "cases": [a, b]})),
-                    },
-                )
-                .await?;
+                change.touch_case(
+                    CaseEntry::new(case, HistoryAction::DuplicateDismissed)
+                        .reason(reason.as_str())
+                        .after(&serde_json::json!({"pair_id": *id, "cases": [a, b]})),
+                );
             }
-            audit::record(
-                conn,
-                &actor,
-                Entry {
-                    action: "case.duplicate_dismiss",
-                    entity_type: "possible_duplicate",
-                    entity_id: Some(id.to_string()),
-                    success: true,
-                    before: None,
-                    after: Some(serde_json::json!({"reason": reason, "cases": [a, b]})),
-                },
-            )
-            .await?;
+            changes::record(conn, change).await?;
             let row: PairRow = diesel::sql_query(format!("{PAIR_SQL} WHERE d.id = $1"))
                 .bind::<SqlUuid, _>(*id)
                 .get_result(conn)

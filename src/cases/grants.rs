@@ -23,8 +23,9 @@ use super::handlers::not_found;
 use super::queries::{self, CaseSort};
 use super::view::CaseView;
 use crate::access::{CaseScope, Operation};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::{Caller, PrincipalKind};
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, decode_cursor};
@@ -150,16 +151,9 @@ pub async fn grant_earlier_returns_access(
                 .returning(AccessGrant::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change(
-                    "case.break_glass",
-                    "access_grant",
-                    grant.id,
-                    None::<&()>,
-                    Some(&grant),
-                ),
+                Change::of(&actor, "case.break_glass", "access_grant", grant.id).after(&grant),
             )
             .await?;
             Ok(GrantOutcome {

@@ -17,8 +17,9 @@ use super::update::{CasePatch, apply_patch};
 use super::view::CaseView;
 use super::{store, write_access};
 use crate::access::Operation;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult};
 use crate::http::etag::{check_version, if_match_version};
 use crate::http::extract::{Json, Query};
@@ -115,7 +116,7 @@ pub async fn create_case(
             {
                 return Ok(Err(replay));
             }
-            let (result, view) = match case.external_reference.clone() {
+            let (result, view, entry) = match case.external_reference.clone() {
                 // A record with the source's reference is a report: it may
                 // describe a return already recorded.
                 Some(reference) => {
@@ -131,10 +132,12 @@ pub async fn create_case(
                     let view = queries::find(conn, &crate::access::CaseScope::All, id)
                         .await?
                         .ok_or_else(not_found)?;
-                    (result, view)
+                    // The push recorded the cases' history and feed events
+                    // with its set-based statements.
+                    (result, view, None)
                 }
                 None => {
-                    let view = store::insert_case(conn, &actor, caller.agency_id, &case).await?;
+                    let (view, entry) = store::insert_case(conn, caller.agency_id, &case).await?;
                     // What the case worker recorded wins over any later report.
                     super::reports::mark_worker_fields(
                         conn,
@@ -143,19 +146,14 @@ pub async fn create_case(
                     )
                     .await?;
                     super::duplicates::queue(conn, &[view.id], window).await?;
-                    (RecordResult::Created, view)
+                    (RecordResult::Created, view, Some(entry))
                 }
             };
-            let action = match result {
-                RecordResult::Created => "case.create",
-                _ => "case.report",
+            let change = match entry {
+                Some(entry) => Change::case(&actor, "case.create", entry),
+                None => Change::of(&actor, "case.report", "case", view.id),
             };
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(action, "case", view.id, None::<&()>, Some(&view)),
-            )
-            .await?;
+            changes::record(conn, change.after(&view)).await?;
             let status = if result == RecordResult::Created {
                 201
             } else {
@@ -500,13 +498,11 @@ pub async fn update_case(
                 .await?
                 .ok_or_else(not_found)?;
             check_version("case", before.version, expected)?;
-            let after = apply_patch(conn, &actor, &before, patch).await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change("case.update", "case", after.id, Some(&before), Some(&after)),
-            )
-            .await?;
+            let (after, entry) = apply_patch(conn, &before, patch).await?;
+            let change = Change::case(&actor, "case.update", entry)
+                .before(&before)
+                .after(&after);
+            changes::record(conn, change).await?;
             Ok(after)
         })
         .await?;

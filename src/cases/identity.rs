@@ -337,14 +337,11 @@ pub async fn reconcile(
              changed AS (UPDATE cases c SET earlier_returns = u.n, repeat_return = u.n > 0, \
                  version = c.version + 1, updated_at = now() \
                FROM unnest($1::uuid[], $2::int4[]) AS u(id, n) WHERE c.id = u.id RETURNING c.*), \
-             history AS (INSERT INTO case_history (case_id, actor_name, action, before, after) \
-               SELECT c.id, 'pulang', 'repeat_return_changed', \
-                 jsonb_build_object('repeat_return', b.repeat_return, 'earlier_returns', b.earlier_returns), \
-                 jsonb_build_object('repeat_return', c.repeat_return, 'earlier_returns', c.earlier_returns) \
-               FROM changed c JOIN before b ON b.id = c.id ORDER BY c.id), \
+             history AS ({}), \
              events AS ({}) \
              SELECT 1",
-            crate::events::case_events_sql("changed", "'repeat_return_changed'")
+            crate::changes::bulk::repeat_return_history("changed", "before"),
+            crate::changes::bulk::case_events("changed", "'repeat_return_changed'")
         ))
         .bind::<Array<SqlUuid>, _>(&loud)
         .bind::<Array<Int4>, _>(&loud_counts)

@@ -14,8 +14,9 @@ use super::queries;
 use super::status::{CaseStatus, Mover};
 use super::store;
 use crate::access::Operation;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::schema::case_history;
@@ -107,22 +108,14 @@ pub async fn transition_case(
                         serde_json::json!(allowed),
                     ));
             }
-            store::set_status(conn, &actor, &case, request.to, Some(&reason)).await?;
+            let entry = store::set_status(conn, &case, request.to, Some(&reason)).await?;
             let after = queries::find(conn, &scope, case.id)
                 .await?
                 .ok_or_else(not_found)?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "case.transition",
-                    "case",
-                    case.id,
-                    Some(&serde_json::json!({"status": case.status})),
-                    Some(&serde_json::json!({"status": request.to, "reason": reason})),
-                ),
-            )
-            .await?;
+            let change = Change::case(&actor, "case.transition", entry)
+                .before(&serde_json::json!({"status": case.status}))
+                .after(&serde_json::json!({"status": request.to, "reason": reason}));
+            changes::record(conn, change).await?;
             Ok(after)
         })
         .await?;

@@ -23,12 +23,12 @@ use super::handlers::{case_response, not_found};
 use super::identity;
 use super::nik::Nik;
 use super::queries::{self, CaseSort};
-use super::store::{HistoryAction, HistoryEntry, record_history};
 use super::update::{CasePatch, PersonPatch, amend};
 use super::view::{CaseView, Identity};
 use crate::access::{CaseScope, Operation};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, CaseEntry, Change, HistoryAction};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::schema::{cases, persons};
@@ -108,27 +108,18 @@ pub async fn correct_case_identity(
                 }),
                 ..CasePatch::default()
             };
-            let after = amend(
+            let (after, entry) = amend(
                 conn,
-                &actor,
                 &before,
                 patch,
                 HistoryAction::IdentityCorrected,
                 Some(&reason),
             )
             .await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "case.correct_identity",
-                    "case",
-                    after.id,
-                    Some(&serde_json::json!({"person_id": before.person.id})),
-                    Some(&serde_json::json!({"person_id": after.person.id, "reason": reason})),
-                ),
-            )
-            .await?;
+            let change = Change::case(&actor, "case.correct_identity", entry)
+                .before(&serde_json::json!({"person_id": before.person.id}))
+                .after(&serde_json::json!({"person_id": after.person.id, "reason": reason}));
+            changes::record(conn, change).await?;
             Ok(after)
         })
         .await?;
@@ -281,36 +272,20 @@ async fn merge(
         .execute(conn)
         .await?;
     identity::reconcile(conn, &[survivor.id, moving.id], &[], &ids).await?;
+    let mut change = Change::of(actor, "person.merge", "person", survivor.id);
     for case in &moved {
-        record_history(
-            conn,
-            actor,
-            HistoryEntry {
-                case_id: case.id,
-                action: HistoryAction::IdentityMerged,
-                from_status: None,
-                to_status: None,
-                reason: Some(reason),
-                before: Some(serde_json::json!({"person_id": moving.id})),
-                after: Some(serde_json::json!({"person_id": survivor.id})),
-            },
-        )
-        .await?;
+        change.touch_case(
+            CaseEntry::new(case.id, HistoryAction::IdentityMerged)
+                .reason(reason)
+                .before(&serde_json::json!({"person_id": moving.id}))
+                .after(&serde_json::json!({"person_id": survivor.id})),
+        );
     }
-    crate::events::cases_changed(conn, &ids, HistoryAction::IdentityMerged.as_str()).await?;
     identity::forget_if_unused(conn, moving.id).await?;
-    audit::record(
-        conn,
-        actor,
-        Entry::change(
-            "person.merge",
-            "person",
-            survivor.id,
-            Some(&serde_json::json!({"person_id": moving.id, "case_ids": ids})),
-            Some(&serde_json::json!({"person_id": survivor.id, "reason": reason})),
-        ),
-    )
-    .await?;
+    let change = change
+        .before(&serde_json::json!({"person_id": moving.id, "case_ids": ids}))
+        .after(&serde_json::json!({"person_id": survivor.id, "reason": reason}));
+    changes::record(conn, change).await?;
     Ok(MergeOutcome {
         person_id: survivor.id,
         moved_case_ids: ids,
@@ -393,36 +368,16 @@ pub async fn split_case_identity(
             let after = queries::find(conn, &scope, before.id)
                 .await?
                 .ok_or_else(not_found)?;
-            record_history(
-                conn,
-                &actor,
-                HistoryEntry {
-                    case_id: before.id,
-                    action: HistoryAction::IdentitySplit,
-                    from_status: None,
-                    to_status: None,
-                    reason: Some(&reason),
-                    before: Some(serde_json::json!({"person_id": old,
-                        "repeat_return": before.repeat_return, "earlier_returns": before.earlier_returns})),
-                    after: Some(serde_json::json!({"person_id": fresh,
-                        "repeat_return": after.repeat_return, "earlier_returns": after.earlier_returns})),
-                },
-            )
-            .await?;
-            crate::events::case_changed(conn, before.id, HistoryAction::IdentitySplit.as_str())
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "case.split_identity",
-                    "case",
-                    before.id,
-                    Some(&serde_json::json!({"person_id": old})),
-                    Some(&serde_json::json!({"person_id": fresh, "reason": reason})),
-                ),
-            )
-            .await?;
+            let entry = CaseEntry::new(before.id, HistoryAction::IdentitySplit)
+                .reason(reason.as_str())
+                .before(&serde_json::json!({"person_id": old,
+                    "repeat_return": before.repeat_return, "earlier_returns": before.earlier_returns}))
+                .after(&serde_json::json!({"person_id": fresh,
+                    "repeat_return": after.repeat_return, "earlier_returns": after.earlier_returns}));
+            let change = Change::case(&actor, "case.split_identity", entry)
+                .before(&serde_json::json!({"person_id": old}))
+                .after(&serde_json::json!({"person_id": fresh, "reason": reason}));
+            changes::record(conn, change).await?;
             Ok(after)
         })
         .await?;

@@ -12,12 +12,13 @@ use uuid::Uuid;
 use super::handlers::not_found;
 use super::input::CaseInput;
 use super::reports::{self, Disagreement, ReportView, StoredReport};
-use super::store::{self, HistoryAction, HistoryEntry, record_history, snapshot};
+use super::store;
 use super::view::CaseView;
 use super::{queries, update};
 use crate::access::{CaseScope, Operation};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, CaseEntry, Change, HistoryAction};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -185,22 +186,12 @@ pub async fn detach_case_report(
                     "this is the case's only report; a case cannot be left without its report",
                 ));
             }
-            let detached = detach(conn, &actor, &before, &report, &all, &reason, window).await?;
+            let (detached, change) =
+                detach(conn, &actor, &before, &report, &all, &reason, window).await?;
             let after = queries::find(conn, &CaseScope::All, case_id)
                 .await?
                 .ok_or_else(not_found)?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "case.detach_report",
-                    "case",
-                    case_id,
-                    Some(&before),
-                    Some(&after),
-                ),
-            )
-            .await?;
+            changes::record(conn, change.before(&before).after(&after)).await?;
             Ok((after, detached))
         })
         .await?;
@@ -212,23 +203,24 @@ pub async fn detach_case_report(
 }
 
 /// Moves `report` from `before` (locked) to a new case and lets the case show
-/// its most recent remaining report.
-async fn detach(
+/// its most recent remaining report. Returns the new case, and the change to
+/// record once the caller has read the case after.
+async fn detach<'a>(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
+    actor: &'a Actor,
     before: &CaseView,
     report: &StoredReport,
     all: &[StoredReport],
     reason: &str,
     window: chrono::Duration,
-) -> ApiResult<CaseView> {
+) -> ApiResult<(CaseView, Change<'a>)> {
     use crate::schema::{case_reports, cases};
     let input: CaseInput = serde_json::from_value(report.reported.clone())
         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored report {}: {e}", report.id)))?;
     let valid = input
         .validate(Utc::now(), None)
         .map_err(ApiError::validation)?;
-    let new_case = store::insert_case(conn, actor, report.source_agency_id, &valid).await?;
+    let (new_case, created) = store::insert_case(conn, report.source_agency_id, &valid).await?;
     diesel::update(case_reports::table.find(report.id))
         .set((
             case_reports::case_id.eq(new_case.id),
@@ -288,37 +280,22 @@ async fn detach(
         "detached_case_id": new_case.id,
         "detached_case_number": new_case.case_number,
     });
-    record_history(
-        conn,
+    let from = serde_json::json!({"case_id": before.id, "case_number": before.case_number});
+    let change = Change::case(
         actor,
-        HistoryEntry {
-            case_id: before.id,
-            action: HistoryAction::ReportDetached,
-            from_status: None,
-            to_status: None,
-            reason: Some(reason),
-            before: snapshot(before),
-            after: snapshot(&after),
-        },
+        "case.detach_report",
+        CaseEntry::new(before.id, HistoryAction::ReportDetached)
+            .reason(reason)
+            .before(before)
+            .after(&after),
     )
-    .await?;
-    record_history(
-        conn,
-        actor,
-        HistoryEntry {
-            case_id: new_case.id,
-            action: HistoryAction::ReportDetached,
-            from_status: None,
-            to_status: None,
-            reason: Some(reason),
-            before: Some(
-                serde_json::json!({"case_id": before.id, "case_number": before.case_number}),
-            ),
-            after: Some(moved),
-        },
-    )
-    .await?;
-    crate::events::case_changed(conn, before.id, "report_detached").await?;
+    .and_case(created)
+    .and_case(
+        CaseEntry::new(new_case.id, HistoryAction::ReportDetached)
+            .reason(reason)
+            .before(&from)
+            .after(&moved),
+    );
     super::duplicates::queue(conn, &[new_case.id], window).await?;
-    Ok(new_case)
+    Ok((new_case, change))
 }

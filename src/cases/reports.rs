@@ -474,37 +474,6 @@ pub async fn counts(
         .collect())
 }
 
-/// Records in each case's history that a report of `source` was attached.
-/// The entry names the source agency and its reference; a follower of the
-/// case learns of it through the case's change event.
-pub async fn record_attached(
-    conn: &mut AsyncPgConnection,
-    actor: &crate::audit::Actor,
-    source: Uuid,
-    attached: &[(Uuid, &str)],
-) -> QueryResult<()> {
-    if attached.is_empty() {
-        return Ok(());
-    }
-    let cases: Vec<Uuid> = attached.iter().map(|a| a.0).collect();
-    let refs: Vec<&str> = attached.iter().map(|a| a.1).collect();
-    diesel::sql_query(
-        "INSERT INTO case_history (case_id, actor_id, actor_name, agency_id, action, after) \
-         SELECT u.id, $3, $4, $5, 'report_attached', \
-                jsonb_build_object('source_agency_id', $6::uuid, 'external_reference', u.ref) \
-         FROM unnest($1::uuid[], $2::text[]) AS u(id, ref)",
-    )
-    .bind::<Array<SqlUuid>, _>(&cases)
-    .bind::<Array<Text>, _>(&refs)
-    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(actor.id)
-    .bind::<diesel::sql_types::Nullable<Text>, _>(&actor.name)
-    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(actor.agency_id)
-    .bind::<SqlUuid, _>(source)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
 /// One report as a caller sees it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReportView {

@@ -1,110 +1,19 @@
-//! Writing cases: linking the person, numbering, history. Every function takes
-//! the connection of the caller's transaction, so a change, its history entry
-//! and its audit entry commit together.
+//! Writing cases: linking the person, numbering. Every function takes the
+//! connection of the caller's transaction and returns the history entry of
+//! what it did, for the caller's [`crate::changes::Change`], so a change, its
+//! history entry, its feed event and its audit entry commit together.
 
 use chrono::{Datelike, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::Serialize;
 use uuid::Uuid;
 
 use super::identity;
 use super::input::ValidCase;
 use super::status::CaseStatus;
 use super::view::{CaseRow, CaseView};
-use crate::audit::Actor;
-use crate::schema::{case_history, case_number_counters, cases};
-
-/// What a history entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HistoryAction {
-    /// The case was recorded.
-    Created,
-    /// Fields changed.
-    Updated,
-    /// The status changed.
-    StatusChanged,
-    /// The case was linked to another identity (a wrong NIK or passport corrected).
-    IdentityCorrected,
-    /// The case's identity was merged with another found to be the same person.
-    IdentityMerged,
-    /// The case was split from its identity into a new one.
-    IdentitySplit,
-    /// The returnee's consent to share their data was recorded.
-    ConsentRecorded,
-    /// A report was detached from the case into a case of its own.
-    ReportDetached,
-    /// A possible duplicate was confirmed: another case was merged into this one.
-    DuplicateMerged,
-    /// A possible duplicate was dismissed: the two cases are two returns.
-    DuplicateDismissed,
-}
-
-impl HistoryAction {
-    /// The action's name in the history and the change feed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::StatusChanged => "status_changed",
-            Self::IdentityCorrected => "identity_corrected",
-            Self::IdentityMerged => "identity_merged",
-            Self::IdentitySplit => "identity_split",
-            Self::ConsentRecorded => "consent_recorded",
-            Self::ReportDetached => "report_detached",
-            Self::DuplicateMerged => "duplicate_merged",
-            Self::DuplicateDismissed => "duplicate_dismissed",
-        }
-    }
-}
-
-/// One entry of a case's history, to be written.
-#[derive(Debug, Clone)]
-pub struct HistoryEntry<'a> {
-    /// The case.
-    pub case_id: Uuid,
-    /// What happened.
-    pub action: HistoryAction,
-    /// For status changes: from.
-    pub from_status: Option<CaseStatus>,
-    /// For status changes: to.
-    pub to_status: Option<CaseStatus>,
-    /// Why.
-    pub reason: Option<&'a str>,
-    /// The case before.
-    pub before: Option<serde_json::Value>,
-    /// The case after.
-    pub after: Option<serde_json::Value>,
-}
-
-/// Appends to a case's history.
-pub async fn record_history(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    entry: HistoryEntry<'_>,
-) -> QueryResult<()> {
-    diesel::insert_into(case_history::table)
-        .values((
-            case_history::case_id.eq(entry.case_id),
-            case_history::actor_id.eq(actor.id),
-            case_history::actor_name.eq(&actor.name),
-            case_history::agency_id.eq(actor.agency_id),
-            case_history::action.eq(entry.action.as_str()),
-            case_history::from_status.eq(entry.from_status.map(|s| s.as_str())),
-            case_history::to_status.eq(entry.to_status.map(|s| s.as_str())),
-            case_history::reason.eq(entry.reason),
-            case_history::before.eq(entry.before),
-            case_history::after.eq(entry.after),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// The JSON of a value for history and audit entries.
-pub fn snapshot<T: Serialize>(value: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(value).ok()
-}
+use crate::changes::{CaseEntry, HistoryAction};
+use crate::schema::{case_number_counters, cases};
 
 /// Hands out `count` case numbers for `year`: `PLG-<year>-<serial>`.
 pub async fn next_case_numbers(
@@ -133,13 +42,13 @@ pub fn format_case_number(year: i32, n: i32) -> String {
     format!("PLG-{year}-{n:06}")
 }
 
-/// Records a new case from `source_agency`, with its history entry.
+/// Records a new case from `source_agency`; returns it with its `created`
+/// history entry.
 pub async fn insert_case(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
     source_agency: Uuid,
     case: &ValidCase,
-) -> QueryResult<CaseView> {
+) -> QueryResult<(CaseView, CaseEntry)> {
     let person_id = identity::resolve(conn, &[&case.person]).await?[0];
     identity::lock(conn, &[person_id]).await?;
     let id = super::new_id();
@@ -197,32 +106,19 @@ pub async fn insert_case(
         .get_result(conn)
         .await?;
     let view = CaseView::new(row, p.nik.clone());
-    record_history(
-        conn,
-        actor,
-        HistoryEntry {
-            case_id: view.id,
-            action: HistoryAction::Created,
-            from_status: None,
-            to_status: Some(CaseStatus::Registered),
-            reason: None,
-            before: None,
-            after: snapshot(&view),
-        },
-    )
-    .await?;
-    crate::events::case_changed(conn, view.id, "created").await?;
-    Ok(view)
+    let mut entry = CaseEntry::new(view.id, HistoryAction::Created).after(&view);
+    entry.to_status = Some(CaseStatus::Registered.as_str());
+    Ok((view, entry))
 }
 
-/// Moves a case to `to` (already checked against the state machine), with a history entry.
+/// Moves a case to `to` (already checked against the state machine); returns
+/// the history entry of the move.
 pub async fn set_status(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
     case: &CaseView,
     to: CaseStatus,
     reason: Option<&str>,
-) -> QueryResult<()> {
+) -> QueryResult<CaseEntry> {
     diesel::update(cases::table.find(case.id))
         .set((
             cases::status.eq(to),
@@ -231,19 +127,19 @@ pub async fn set_status(
         ))
         .execute(conn)
         .await?;
-    record_history(
-        conn,
-        actor,
-        HistoryEntry {
-            case_id: case.id,
-            action: HistoryAction::StatusChanged,
-            from_status: Some(case.status),
-            to_status: Some(to),
-            reason,
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
-    crate::events::case_changed(conn, case.id, "status_changed").await
+    Ok(status_entry(case.id, case.status, to, reason))
+}
+
+/// The history entry of a status move.
+pub fn status_entry(
+    case_id: Uuid,
+    from: CaseStatus,
+    to: CaseStatus,
+    reason: Option<&str>,
+) -> CaseEntry {
+    let mut entry = CaseEntry::new(case_id, HistoryAction::StatusChanged);
+    entry.from_status = Some(from.as_str());
+    entry.to_status = Some(to.as_str());
+    entry.reason = reason.map(str::to_owned);
+    entry
 }

@@ -10,9 +10,8 @@ use utoipa::ToSchema;
 use super::identity;
 use super::input::{CaseInput, PersonInput, ValidCase, ValidPerson};
 use super::model::{CaseCategory, DocumentKind, EntryPoint, Need, Sex};
-use super::store::{HistoryAction, HistoryEntry, record_history, snapshot};
 use super::view::{CaseRow, CaseView};
-use crate::audit::Actor;
+use crate::changes::{CaseEntry, HistoryAction};
 use crate::error::{ApiError, ApiResult};
 use crate::http::patch::double_option;
 use crate::schema::cases;
@@ -197,28 +196,26 @@ fn patched_fields(patch: &CasePatch) -> Vec<&'static str> {
     fields
 }
 
-/// Applies a patch to a locked case: validates, writes person and case, and
-/// records the change in the case's history. Returns the case after.
+/// Applies a patch to a locked case: validates, writes person and case.
+/// Returns the case after, with the history entry of the change.
 pub async fn apply_patch(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
     before: &CaseView,
     patch: CasePatch,
-) -> ApiResult<CaseView> {
-    amend(conn, actor, before, patch, HistoryAction::Updated, None).await
+) -> ApiResult<(CaseView, CaseEntry)> {
+    amend(conn, before, patch, HistoryAction::Updated, None).await
 }
 
 /// Applies a patch to a locked case as `action` (an update, or an identity
-/// correction with its reason): validates, writes, and records the history
-/// entry and change event of that action.
+/// correction with its reason): validates and writes. Returns the case after,
+/// with the history entry of that action.
 pub async fn amend(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
     before: &CaseView,
     patch: CasePatch,
     action: HistoryAction,
     reason: Option<&str>,
-) -> ApiResult<CaseView> {
+) -> ApiResult<(CaseView, CaseEntry)> {
     let fields = patched_fields(&patch);
     let valid: ValidCase = overlay(as_input(before), patch)
         .validate(Utc::now(), None)
@@ -226,22 +223,11 @@ pub async fn amend(
     let after = write_case(conn, before, &valid).await?;
     // What a case worker sets wins over every report, now and later.
     super::reports::mark_worker_fields(conn, before.id, &fields).await?;
-    record_history(
-        conn,
-        actor,
-        HistoryEntry {
-            case_id: after.id,
-            action,
-            from_status: None,
-            to_status: None,
-            reason,
-            before: snapshot(before),
-            after: snapshot(&after),
-        },
-    )
-    .await?;
-    crate::events::case_changed(conn, after.id, action.as_str()).await?;
-    Ok(after)
+    let mut entry = CaseEntry::new(after.id, action)
+        .before(before)
+        .after(&after);
+    entry.reason = reason.map(str::to_owned);
+    Ok((after, entry))
 }
 
 /// Whether `new` links to another identity than the case's: a changed NIK,

@@ -33,9 +33,10 @@ use super::costs;
 use super::handlers::not_found;
 use super::queries::{self, CostItem};
 use crate::access::{Operation, TransferScope};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
 use crate::budgets::model::LedgerEntry;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::schema::{budget_ledger, budgets, cost_disputes, transfer_cost_items};
@@ -89,7 +90,7 @@ async fn lock_item(
 /// holds the transfer's row lock.
 pub async fn cancel_item(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
+    change: &mut Change<'_>,
     item: &CostItem,
     reason: &str,
 ) -> ApiResult<CostItem> {
@@ -159,7 +160,7 @@ pub async fn cancel_item(
                 format!("cost item cancelled: {reason}"),
             )
         };
-        crate::budgets::ledger::append(conn, actor, &locked[&original.budget_id], new).await?;
+        crate::budgets::ledger::append(conn, change, &locked[&original.budget_id], new).await?;
     }
     let saved: CostItem = diesel::update(transfer_cost_items::table.find(item.id))
         .set((
@@ -234,21 +235,11 @@ pub async fn cancel_transfer_cost(
                 .with_kind("cost-disputed", "Cost item under dispute")
                 .with_extension(crate::error::ProblemMember::DisputeId, serde_json::json!(dispute)));
             }
-            let saved = cancel_item(conn, &actor, &item, &reason).await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "transfer.cost_cancelled",
-                    "transfer",
-                    transfer.id,
-                    Some(&item),
-                    Some(&saved),
-                ),
-            )
-            .await?;
+            let mut change =
+                Change::transfer(&actor, "transfer.cost_cancelled", transfer.id, "cost_cancelled");
+            let saved = cancel_item(conn, &mut change, &item, &reason).await?;
             queries::touch(conn, transfer.id).await?;
-            crate::events::transfer_changed(conn, transfer.id, "cost_cancelled").await?;
+            changes::record(conn, change.before(&item).after(&saved)).await?;
             Ok(saved)
         })
         .await?;
@@ -341,7 +332,13 @@ pub async fn confirm_transfer_cost(
             } else {
                 super::lifecycle::handed_over_count(conn, transfer.id).await?
             };
-            costs::realise(conn, &actor, &transfer, &item, heads).await?;
+            let mut change = Change::transfer(
+                &actor,
+                "transfer.cost_confirmed",
+                transfer.id,
+                "cost_confirmed",
+            );
+            costs::realise(conn, &mut change, &transfer, &item, heads).await?;
             let saved: CostItem = diesel::update(transfer_cost_items::table.find(item.id))
                 .set((
                     transfer_cost_items::confirmed_at.eq(Utc::now()),
@@ -350,20 +347,9 @@ pub async fn confirm_transfer_cost(
                 .returning(CostItem::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "transfer.cost_confirmed",
-                    "transfer",
-                    transfer.id,
-                    Some(&item),
-                    Some(&serde_json::json!({"item": saved, "note": note})),
-                ),
-            )
-            .await?;
             queries::touch(conn, transfer.id).await?;
-            crate::events::transfer_changed(conn, transfer.id, "cost_confirmed").await?;
+            let after = serde_json::json!({"item": saved, "note": note});
+            changes::record(conn, change.before(&item).after(&after)).await?;
             Ok(saved)
         })
         .await?;
@@ -498,19 +484,17 @@ pub async fn create_cost_dispute(
                 .returning(CostDispute::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change(
+                Change::transfer(
+                    &actor,
                     "transfer.cost_disputed",
-                    "transfer",
                     transfer.id,
-                    None::<&()>,
-                    Some(&dispute),
-                ),
+                    "cost_disputed",
+                )
+                .after(&dispute),
             )
             .await?;
-            crate::events::transfer_changed(conn, transfer.id, "cost_disputed").await?;
             Ok(dispute)
         })
         .await?;
@@ -598,9 +582,16 @@ pub async fn resolve_cost_dispute(
                 ))
                 .with_kind("dispute-resolved", "Dispute already resolved"));
             }
+            let mut change = Change::transfer(
+                &actor,
+                "transfer.cost_dispute_resolved",
+                transfer.id,
+                "cost_dispute_resolved",
+            );
             if decision == DisputeDecision::Upheld {
                 let item = lock_item(conn, transfer.id, before.cost_item_id).await?;
-                cancel_item(conn, &actor, &item, &format!("dispute upheld: {reason}")).await?;
+                let why = format!("dispute upheld: {reason}");
+                cancel_item(conn, &mut change, &item, &why).await?;
             }
             let status = match decision {
                 DisputeDecision::Upheld => "upheld",
@@ -616,20 +607,8 @@ pub async fn resolve_cost_dispute(
                 .returning(CostDispute::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "transfer.cost_dispute_resolved",
-                    "transfer",
-                    transfer.id,
-                    Some(&before),
-                    Some(&after),
-                ),
-            )
-            .await?;
             queries::touch(conn, transfer.id).await?;
-            crate::events::transfer_changed(conn, transfer.id, "cost_dispute_resolved").await?;
+            changes::record(conn, change.before(&before).after(&after)).await?;
             Ok(after)
         })
         .await?;

@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use super::model::{EstimatedCost, TransferRow};
 use super::queries::{CostItem, outstanding_commitments};
-use crate::audit::Actor;
 use crate::budgets::ledger::{self, NewEntry};
 use crate::budgets::model::LedgerKind;
 use crate::budgets::payers::{self, PayerSet};
 use crate::budgets::split::{Charge, Cost, CostCategory, SplitResult, split_cost};
+use crate::changes::Change;
 use crate::error::{ApiError, ApiResult};
 use crate::regions::RegionCode;
 
@@ -92,7 +92,7 @@ fn entry(
 /// Commits the estimated costs of a planned transfer.
 pub async fn commit_estimates(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
+    change: &mut Change<'_>,
     transfer: &TransferRow,
     estimates: &[EstimatedCost],
     members: i32,
@@ -119,7 +119,7 @@ pub async fn commit_estimates(
             members,
             &result,
         );
-        ledger::append(conn, actor, &budgets[&charge.budget_id], new).await?;
+        ledger::append(conn, change, &budgets[&charge.budget_id], new).await?;
     }
     Ok(())
 }
@@ -127,7 +127,7 @@ pub async fn commit_estimates(
 /// Releases everything the transfer still has committed.
 pub async fn release_all(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
+    change: &mut Change<'_>,
     transfer: &TransferRow,
     why: &str,
     members: i32,
@@ -144,7 +144,7 @@ pub async fn release_all(
                 format!("{}: {why}", transfer.reference),
             )
         };
-        ledger::append(conn, actor, &budgets[&budget_id], new).await?;
+        ledger::append(conn, change, &budgets[&budget_id], new).await?;
     }
     Ok(())
 }
@@ -184,7 +184,7 @@ pub async fn charges(
 /// with the item's date of spending, account code, payee and payment order.
 pub async fn realise(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
+    change: &mut Change<'_>,
     transfer: &TransferRow,
     item: &CostItem,
     members: i32,
@@ -218,7 +218,7 @@ pub async fn realise(
             );
             ledger::append(
                 conn,
-                actor,
+                change,
                 budget,
                 entry(
                     LedgerKind::Release,
@@ -244,7 +244,7 @@ pub async fn realise(
                 &result,
             )
         };
-        ledger::append(conn, actor, budget, new).await?;
+        ledger::append(conn, change, budget, new).await?;
     }
     Ok(result)
 }

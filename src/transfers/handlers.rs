@@ -14,8 +14,9 @@ use super::model::{Escort, EstimatedCost, Leg, TransferRow, TransferStatus};
 use super::queries::{self, TransferFilter, TransferView};
 use crate::access::{Operation, province_of};
 use crate::agencies::AgencyKind;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::etag::{check_version, if_match_version};
 use crate::http::extract::{Json, Query};
@@ -319,21 +320,11 @@ pub async fn create_transfer(
                         .returning(TransferRow::as_returning())
                         .get_result(conn)
                         .await?;
-                    costs::commit_estimates(conn, &actor, &row, &new.estimated_costs, 0).await?;
+                    let mut change = Change::transfer(&actor, "transfer.create", row.id, "created");
+                    costs::commit_estimates(conn, &mut change, &row, &new.estimated_costs, 0)
+                        .await?;
                     let view = queries::view(conn, row).await?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        Entry::change(
-                            "transfer.create",
-                            "transfer",
-                            view.id,
-                            None::<&()>,
-                            Some(&view),
-                        ),
-                    )
-                    .await?;
-                    crate::events::transfer_changed(conn, view.id, "created").await?;
+                    changes::record(conn, change.after(&view)).await?;
                     Ok(view)
                 },
             )
@@ -556,25 +547,14 @@ pub async fn update_transfer(
                 .returning(TransferRow::as_returning())
                 .get_result(conn)
                 .await?;
+            let mut change = Change::transfer(&actor, "transfer.update", row.id, "updated");
             if let Some(estimates) = &patch.estimated_costs {
                 let members = member_count(conn, row.id).await?;
-                costs::release_all(conn, &actor, &row, "estimate replaced", members).await?;
-                costs::commit_estimates(conn, &actor, &row, estimates, members).await?;
+                costs::release_all(conn, &mut change, &row, "estimate replaced", members).await?;
+                costs::commit_estimates(conn, &mut change, &row, estimates, members).await?;
             }
             let view = queries::view(conn, row).await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "transfer.update",
-                    "transfer",
-                    view.id,
-                    Some(&before),
-                    Some(&view),
-                ),
-            )
-            .await?;
-            crate::events::transfer_changed(conn, view.id, "updated").await?;
+            changes::record(conn, change.before(&before).after(&view)).await?;
             Ok(view)
         })
         .await;

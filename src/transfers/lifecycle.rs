@@ -16,12 +16,13 @@ use super::handlers::{not_found, transfer_response};
 use super::model::{HandoverOutcome, TransferRow, TransferStatus};
 use super::queries::{self, CostItem};
 use crate::access::{Operation, TransferScope};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
 use crate::budgets::booking::Booking;
 use crate::budgets::split::CostCategory;
 use crate::cases::status::Mover;
 use crate::cases::{CaseStatus, CaseView, store};
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
 use crate::http::idempotency::{self, Created};
@@ -66,7 +67,7 @@ async fn active_members(conn: &mut AsyncPgConnection, transfer: Uuid) -> ApiResu
 /// Moves member cases by the transfer, checking each move.
 async fn move_cases(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
+    change: &mut Change<'_>,
     members: &[CaseView],
     to: CaseStatus,
     reason: &str,
@@ -93,7 +94,8 @@ async fn move_cases(
         .with_fields(stuck));
     }
     for case in members {
-        store::set_status(conn, actor, case, to, Some(reason)).await?;
+        let entry = store::set_status(conn, case, to, Some(reason)).await?;
+        change.touch_case(entry);
     }
     Ok(())
 }
@@ -177,6 +179,12 @@ pub async fn transition_transfer(
             }
             let members = active_members(conn, transfer.id).await?;
             let note = format!("{} {}: {reason}", transfer.reference, request.to);
+            let mut change = Change::transfer(
+                &actor,
+                "transfer.transition",
+                transfer.id,
+                request.to.as_str(),
+            );
             match request.to {
                 TransferStatus::Departed => {
                     if members.is_empty() {
@@ -184,12 +192,18 @@ pub async fn transition_transfer(
                             "a transfer without returnees cannot depart",
                         ));
                     }
-                    move_cases(conn, &actor, &members, CaseStatus::InTransfer, &note).await?;
+                    move_cases(conn, &mut change, &members, CaseStatus::InTransfer, &note).await?;
                 }
                 TransferStatus::Cancelled => {
                     if transfer.status == TransferStatus::Departed {
-                        move_cases(conn, &actor, &members, CaseStatus::ReadyForTransfer, &note)
-                            .await?;
+                        move_cases(
+                            conn,
+                            &mut change,
+                            &members,
+                            CaseStatus::ReadyForTransfer,
+                            &note,
+                        )
+                        .await?;
                     }
                     diesel::update(
                         transfer_cases::table.filter(
@@ -204,26 +218,23 @@ pub async fn transition_transfer(
                     ))
                     .execute(conn)
                     .await?;
-                    costs::release_all(conn, &actor, &transfer, "cancelled", members.len() as i32)
-                        .await?;
+                    costs::release_all(
+                        conn,
+                        &mut change,
+                        &transfer,
+                        "cancelled",
+                        members.len() as i32,
+                    )
+                    .await?;
                 }
                 _ => {}
             }
             let row = set_transfer_status(conn, transfer.id, request.to).await?;
             let view = queries::view(conn, row).await?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::change(
-                    "transfer.transition",
-                    "transfer",
-                    view.id,
-                    Some(&serde_json::json!({"status": transfer.status})),
-                    Some(&serde_json::json!({"status": request.to, "reason": reason})),
-                ),
-            )
-            .await?;
-            crate::events::transfer_changed(conn, view.id, request.to.as_str()).await?;
+            let change = change
+                .before(&serde_json::json!({"status": transfer.status}))
+                .after(&serde_json::json!({"status": request.to, "reason": reason}));
+            changes::record(conn, change).await?;
             Ok(view)
         })
         .await
@@ -344,6 +355,7 @@ pub async fn hand_over_transfer(
                 if !errors.is_empty() {
                     return Err(ApiError::validation(errors));
                 }
+                let mut change = Change::transfer(&actor, "transfer.handover", transfer.id, "handed_over");
                 for member in &members {
                     let outcome = request.outcomes.iter().find(|o| o.case_id == member.id).expect("checked above");
                     let to = match outcome.outcome {
@@ -355,7 +367,7 @@ pub async fn hand_over_transfer(
                         Some(r) => format!("{} handover {}: {} ({r})", transfer.reference, request.bast_number, outcome.outcome),
                         None => format!("{} handover {}: {}", transfer.reference, request.bast_number, outcome.outcome),
                     };
-                    move_cases(conn, &actor, std::slice::from_ref(member), to, &why).await?;
+                    move_cases(conn, &mut change, std::slice::from_ref(member), to, &why).await?;
                     diesel::update(transfer_cases::table.find((transfer.id, member.id)))
                         .set((
                             transfer_cases::active.eq(false),
@@ -367,7 +379,7 @@ pub async fn hand_over_transfer(
                         .await?;
                 }
                 let received = request.outcomes.iter().filter(|o| o.outcome == HandoverOutcome::Received).count() as i32;
-                costs::release_all(conn, &actor, &transfer, "handed over; unspent commitment released", received).await?;
+                costs::release_all(conn, &mut change, &transfer, "handed over; unspent commitment released", received).await?;
                 let row: TransferRow = diesel::update(transfers::table.find(transfer.id))
                     .set((
                         transfers::status.eq(TransferStatus::HandedOver),
@@ -384,8 +396,7 @@ pub async fn hand_over_transfer(
                     .get_result(conn)
                     .await?;
                 let view = queries::view(conn, row).await?;
-                audit::record(conn, &actor, Entry::change("transfer.handover", "transfer", view.id, None::<&()>, Some(&view))).await?;
-                crate::events::transfer_changed(conn, view.id, "handed_over").await?;
+                changes::record(conn, change.after(&view)).await?;
                 Ok(view)
             })
             .await
@@ -579,20 +590,18 @@ pub async fn create_transfer_cost(
                     // confirms the proposal (separation of duties). The split is
                     // tried now so that a cost no budget could pay is refused at once.
                     costs::paying_budgets(conn, &transfer, item.category, item.amount).await?;
-                    audit::record(
+                    queries::touch(conn, transfer.id).await?;
+                    changes::record(
                         conn,
-                        &actor,
-                        Entry::change(
+                        Change::transfer(
+                            &actor,
                             "transfer.cost_proposed",
-                            "transfer",
                             transfer.id,
-                            None::<&()>,
-                            Some(&saved),
-                        ),
+                            "cost_proposed",
+                        )
+                        .after(&saved),
                     )
                     .await?;
-                    queries::touch(conn, transfer.id).await?;
-                    crate::events::transfer_changed(conn, transfer.id, "cost_proposed").await?;
                     Ok(saved)
                 },
             )

@@ -14,9 +14,10 @@ use super::handlers::{not_found, transfer_response};
 use super::model::TransferStatus;
 use super::queries;
 use crate::access::Operation;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Actor;
 use crate::auth::Caller;
 use crate::cases::queries as cases;
+use crate::changes::{self, Change};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
 use crate::schema::transfer_cases;
@@ -126,19 +127,12 @@ pub async fn add_transfer_cases(
                 .await?;
             let transfer = queries::touch(conn, transfer.id).await?;
             let view = queries::view(conn, transfer).await?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change(
-                    "transfer.add_cases",
-                    "transfer",
-                    view.id,
-                    None::<&()>,
-                    Some(&wanted),
-                ),
+                Change::transfer(&actor, "transfer.add_cases", view.id, "members_changed")
+                    .after(&wanted),
             )
             .await?;
-            crate::events::transfer_changed(conn, view.id, "members_changed").await?;
             Ok(view)
         })
         .await?;
@@ -201,19 +195,12 @@ pub async fn remove_transfer_case(
             }
             let transfer = queries::touch(conn, transfer.id).await?;
             let view = queries::view(conn, transfer).await?;
-            audit::record(
+            changes::record(
                 conn,
-                &actor,
-                Entry::change(
-                    "transfer.remove_case",
-                    "transfer",
-                    id,
-                    Some(&case_id),
-                    None::<&()>,
-                ),
+                Change::transfer(&actor, "transfer.remove_case", id, "members_changed")
+                    .before(&case_id),
             )
             .await?;
-            crate::events::transfer_changed(conn, view.id, "members_changed").await?;
             Ok(view)
         })
         .await?;
